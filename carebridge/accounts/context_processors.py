@@ -1,0 +1,13 @@
+from carebridge.accounts.roles import PATIENT_FINDER_ROLES, REGISTRATION_ROLES, ROLE_LABELS, Role, role_of
+
+
+def navigation(request):
+    """The signed-in user's role and what the menu may offer them."""
+    role = role_of(getattr(request, "user", None))
+    return {
+        "current_role": role,
+        "current_role_label": ROLE_LABELS[role],
+        "nav_find_patient": role in PATIENT_FINDER_ROLES,
+        "nav_register_patient": role in REGISTRATION_ROLES,
+        "nav_audit": role == Role.PRIVACY_OFFICER,
+    }

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Carebridge administration"
+admin.site.site_title = "Carebridge administration"
+
+urlpatterns = [
+    path("", include("carebridge.core.urls")),
+    path("", include("carebridge.accounts.urls")),
+    path("patients/", include("carebridge.records.urls")),
+    path("registration/", include("carebridge.patients.urls")),
+    path("audit/", include("carebridge.audit.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CsvioConfig(AppConfig):
+    name = "carebridge.csvio"
+    label = "csvio"
