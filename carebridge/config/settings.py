@@ -3,6 +3,7 @@
 See docs/configuration.md for the variables and what they mean.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -13,9 +14,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("CAREBRIDGE_VAR_DIR", str(PROJECT_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
+# pytest sets PYTEST_VERSION for the whole run, before settings are read.
+TESTING = env_bool("CAREBRIDGE_TESTING", False) or "PYTEST_VERSION" in os.environ
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or env_bool("CAREBRIDGE_DEMO", False) or env_bool("CAREBRIDGE_TESTING", False):
+    if DEBUG or env_bool("CAREBRIDGE_DEMO", False) or TESTING:
         # Demo and test runs only: a fixed key is harmless where there is no real data.
         SECRET_KEY = "carebridge-demo-key-not-for-real-patient-data"
     else:
