@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+from carebridge.accounts.roles import ROLE_LABELS
+
+ROLE_LABELS_BY_VALUE = {role.value: label for role, label in ROLE_LABELS.items()}
+
 
 class AuditAction(models.TextChoices):
     VIEW = "view", "Viewed"
@@ -42,6 +46,10 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["actor", "at"]), models.Index(fields=["action", "at"])]
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS_BY_VALUE.get(self.actor_role, self.actor_role)
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type} {self.object_id}"

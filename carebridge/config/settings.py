@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "carebridge.prescribing",
     "carebridge.referrals",
     "carebridge.records",
+    "carebridge.privacy",
     "carebridge.csvio",
 ]
 

@@ -7,8 +7,8 @@ admin.site.site_title = "Carebridge administration"
 urlpatterns = [
     path("", include("carebridge.core.urls")),
     path("", include("carebridge.accounts.urls")),
+    path("patients/register/", include("carebridge.patients.urls")),
     path("patients/", include("carebridge.records.urls")),
-    path("registration/", include("carebridge.patients.urls")),
-    path("audit/", include("carebridge.audit.urls")),
+    path("privacy/", include("carebridge.privacy.urls")),
     path("admin/", admin.site.urls),
 ]

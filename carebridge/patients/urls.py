@@ -1,2 +1,6 @@
+from django.urls import path
+
+from carebridge.patients import views
+
 app_name = "patients"
-urlpatterns = []
+urlpatterns = [path("", views.register, name="register")]

@@ -1,2 +1,11 @@
+from django.urls import path
+
+from carebridge.records import views
+
 app_name = "records"
-urlpatterns = []
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("me/", views.my_record, name="my_record"),
+    path("emergency-access/", views.break_glass, name="break_glass"),
+    path("<uuid:public_id>/", views.record, name="record"),
+]

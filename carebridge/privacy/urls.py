@@ -1,0 +1,10 @@
+from django.urls import path
+
+from carebridge.privacy import views
+
+app_name = "privacy"
+urlpatterns = [
+    path("audit/", views.audit_search, name="audit"),
+    path("emergency-access/", views.break_glass_list, name="break_glass"),
+    path("emergency-access/<int:grant_id>/review/", views.break_glass_review_view, name="break_glass_review"),
+]

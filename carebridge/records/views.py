@@ -1,0 +1,83 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from carebridge.accounts.roles import CLINICAL_ROLES, PATIENT_FINDER_ROLES, Role, role_of
+from carebridge.audit.models import AuditAction
+from carebridge.audit.services import audit_record
+from carebridge.core.actor import Actor
+from carebridge.patients.forms import PatientSearchForm
+from carebridge.patients.models import Patient
+from carebridge.patients.selectors import patients_matching
+from carebridge.records.access import patient_record_for, visible_patients
+from carebridge.records.forms import BreakGlassForm
+from carebridge.records.selectors import patient_record, record_access_log
+from carebridge.records.services import break_glass_open
+
+
+@require_GET
+@login_required
+def search(request):
+    role = role_of(request.user)
+    if role not in PATIENT_FINDER_ROLES:
+        raise Http404
+    form = PatientSearchForm(request.GET or None)
+    results = None
+    if form.is_bound and form.is_valid():
+        criteria = form.cleaned_data
+        results = list(patients_matching(visible_patients(Patient.objects.all(), request.user),
+                                         nhs_number=criteria["nhs_number"], last_name=criteria["last_name"],
+                                         first_name=criteria["first_name"],
+                                         date_of_birth=criteria["date_of_birth"])
+                       .select_related("registered_surgery")[:50])
+        audit_record(actor=Actor.from_request(request), action=AuditAction.SEARCH, object_type="patient",
+                     detail={"criteria": {key: str(value) for key, value in criteria.items() if value},
+                             "found": [str(patient.public_id) for patient in results]})
+    return render(request, "records/search.html", {
+        "form": form, "results": results, "offer_break_glass": role in CLINICAL_ROLES,
+    })
+
+
+@require_GET
+@login_required
+def record(request, public_id):
+    access = patient_record_for(actor=Actor.from_request(request), public_id=public_id)
+    return render(request, "records/record.html", {"record": patient_record(access), "access": access})
+
+
+@require_GET
+@login_required
+def my_record(request):
+    patient = getattr(request.user, "patient", None) if role_of(request.user) == Role.PATIENT else None
+    if patient is None:
+        raise Http404
+    access = patient_record_for(actor=Actor.from_request(request), public_id=patient.public_id, purpose="own record")
+    return render(request, "records/record.html", {
+        "record": patient_record(access), "access": access, "access_log": record_access_log(access),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def break_glass(request):
+    if role_of(request.user) not in CLINICAL_ROLES:
+        raise Http404
+    form = BreakGlassForm(request.POST or None, initial={"nhs_number": request.GET.get("nhs_number", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = break_glass_open(actor=Actor.from_request(request),
+                                     nhs_number_text=form.cleaned_data["nhs_number"],
+                                     reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        except PermissionDenied:
+            raise Http404
+        else:
+            messages.warning(request, "Emergency access is open. Your reason has been recorded for review.")
+            return redirect("records:record", public_id=grant.patient.public_id)
+    return render(request, "records/break_glass.html", {"form": form})

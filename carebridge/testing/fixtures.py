@@ -1,0 +1,43 @@
+"""pytest fixtures shared by every app, loaded as a plugin (`-p` in pyproject.toml).
+
+Loaded before Django is set up, so models are imported inside the fixtures, not at the top.
+"""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests create many users. Production hashing is asserted separately.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def running_clock():
+    """Every test starts with the real clock; a test that freezes it is undone afterwards."""
+    from carebridge.core import clock
+
+    clock.freeze(None)
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def world(db):
+    from carebridge.testing.world import build_world
+
+    return build_world()
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user): a test client signed in as that user."""
+
+    from django.test import Client
+
+    def sign_in(user) -> Client:
+        signed_in = Client()
+        signed_in.force_login(user)
+        return signed_in
+
+    return sign_in
