@@ -40,3 +40,10 @@ def audit_sign_in_failed(*, actor: Actor, username: str) -> AuditEvent:
     # The attempted username is kept so a privacy officer can see guessing against one account.
     return audit_record(actor=actor, action=AuditAction.SIGN_IN_FAILED, object_type="session",
                         detail={"username": username})
+
+
+def audit_denial(*, actor: Actor, object_type: str, object_id: str = "", patient_id: int | None = None,
+                 detail: dict[str, Any] | None = None) -> AuditEvent:
+    """A refusal: the caller answers 404 after this, so nobody learns what was there."""
+    return audit_record(actor=actor, action=AuditAction.DENY, object_type=object_type, object_id=object_id,
+                        patient_id=patient_id, detail=detail)

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from carebridge.audit.services import audit_denial
 from carebridge.core.actor import Actor
 from carebridge.patients.forms import PatientRegistrationForm
 from carebridge.patients.services import patient_register, registering_facility
@@ -17,6 +18,7 @@ def register(request):
     try:
         surgery = registering_facility(actor)
     except PermissionDenied:
+        audit_denial(actor=actor, object_type="patient_registration")
         raise Http404
     form = PatientRegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

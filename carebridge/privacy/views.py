@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from carebridge.accounts.roles import Role, role_of
 from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_record
+from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor
 from carebridge.privacy.forms import AuditSearchForm, BreakGlassReviewForm
 from carebridge.privacy.selectors import audit_events_matching, break_glass_accesses
@@ -18,8 +18,7 @@ from carebridge.records.services import break_glass_review
 
 def _require_privacy_officer(request) -> None:
     if role_of(request.user) != Role.PRIVACY_OFFICER:
-        audit_record(actor=Actor.from_request(request), action=AuditAction.DENY, object_type="audit_trail",
-                     detail={"path": request.path})
+        audit_denial(actor=Actor.from_request(request), object_type="privacy", detail={"path": request.path})
         raise Http404
 
 

@@ -12,7 +12,7 @@ from django.http import Http404
 
 from carebridge.accounts.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
 from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_record
+from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.patients.models import Patient
@@ -86,7 +86,7 @@ def patient_record_for(*, actor: Actor, public_id: uuid.UUID | str, purpose: str
     if patient is not None and not has_relationship and role in CLINICAL_ROLES:
         via_break_glass = Patient.objects.filter(_break_glass_filter(user), pk=patient.pk).exists()
     if patient is None or not (has_relationship or via_break_glass):
-        audit_record(actor=actor, action=AuditAction.DENY, object_type="patient", object_id=str(public_id),
+        audit_denial(actor=actor, object_type="patient", object_id=str(public_id),
                      patient_id=patient.pk if patient is not None else None, detail={"purpose": purpose})
         raise Http404("No patient record found")
     access = PatientRecordAccess(

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from carebridge.accounts.roles import CLINICAL_ROLES, Role, role_of
 from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_record
+from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
 from carebridge.patients.models import Patient
@@ -17,12 +17,11 @@ from carebridge.records.models import BreakGlassAccess
 MINIMUM_REASON_LENGTH = 15
 
 
-@transaction.atomic
 def break_glass_open(*, actor: Actor, nhs_number_text: str, reason: str) -> BreakGlassAccess:
     """Grant the clinician time-limited access to one patient's record, flagged for privacy review.
 
-    Raises ValidationError when the reason is too thin or no patient has that NHS number; the attempt
-    is audited either way.
+    Raises ValidationError when the reason is too thin or no patient has that NHS number; a failed
+    attempt is audited outside any transaction, so raising does not undo its audit row.
     """
     if role_of(actor.user) not in CLINICAL_ROLES:
         raise PermissionDenied("Only clinicians may use emergency access.")
@@ -33,17 +32,17 @@ def break_glass_open(*, actor: Actor, nhs_number_text: str, reason: str) -> Brea
                                          "officer will understand."})
     patient = Patient.objects.filter(nhs_number=number).first() if number else None
     if patient is None:
-        audit_record(actor=actor, action=AuditAction.DENY, object_type="break_glass", reason=reason,
-                     detail={"nhs_number": number})
+        audit_denial(actor=actor, object_type="break_glass", detail={"nhs_number": number, "reason": reason})
         raise ValidationError({"nhs_number": "No patient with this NHS number was found."})
-    now = clock.now()
-    grant = BreakGlassAccess.objects.create(
-        clinician_user=actor.user, patient=patient, reason=reason, opened_at=now,
-        expires_at=now + dt.timedelta(hours=settings.BREAK_GLASS_HOURS),
-    )
-    audit_record(actor=actor, action=AuditAction.BREAK_GLASS, object_type="patient",
-                 object_id=str(patient.public_id), patient_id=patient.pk, reason=reason,
-                 detail={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()})
+    with transaction.atomic():
+        now = clock.now()
+        grant = BreakGlassAccess.objects.create(
+            clinician_user=actor.user, patient=patient, reason=reason, opened_at=now,
+            expires_at=now + dt.timedelta(hours=settings.BREAK_GLASS_HOURS),
+        )
+        audit_record(actor=actor, action=AuditAction.BREAK_GLASS, object_type="patient",
+                     object_id=str(patient.public_id), patient_id=patient.pk, reason=reason,
+                     detail={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()})
     return grant
 
 

@@ -1,13 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from carebridge.accounts.roles import CLINICAL_ROLES, PATIENT_FINDER_ROLES, Role, role_of
 from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_record
+from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor
 from carebridge.patients.forms import PatientSearchForm
 from carebridge.patients.models import Patient
@@ -23,6 +23,7 @@ from carebridge.records.services import break_glass_open
 def search(request):
     role = role_of(request.user)
     if role not in PATIENT_FINDER_ROLES:
+        audit_denial(actor=Actor.from_request(request), object_type="patient_search")
         raise Http404
     form = PatientSearchForm(request.GET or None)
     results = None
@@ -53,6 +54,7 @@ def record(request, public_id):
 def my_record(request):
     patient = getattr(request.user, "patient", None) if role_of(request.user) == Role.PATIENT else None
     if patient is None:
+        audit_denial(actor=Actor.from_request(request), object_type="patient", detail={"purpose": "own record"})
         raise Http404
     access = patient_record_for(actor=Actor.from_request(request), public_id=patient.public_id, purpose="own record")
     return render(request, "records/record.html", {
@@ -64,6 +66,7 @@ def my_record(request):
 @login_required
 def break_glass(request):
     if role_of(request.user) not in CLINICAL_ROLES:
+        audit_denial(actor=Actor.from_request(request), object_type="break_glass")
         raise Http404
     form = BreakGlassForm(request.POST or None, initial={"nhs_number": request.GET.get("nhs_number", "")})
     if request.method == "POST" and form.is_valid():
@@ -75,8 +78,6 @@ def break_glass(request):
             for field, problems in error.message_dict.items():
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
-        except PermissionDenied:
-            raise Http404
         else:
             messages.warning(request, "Emergency access is open. Your reason has been recorded for review.")
             return redirect("records:record", public_id=grant.patient.public_id)
