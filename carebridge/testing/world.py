@@ -56,7 +56,10 @@ def _facility(code: str, name: str, kind: FacilityType) -> Facility:
 
 
 def _user(username: str, kind: AccountKind, first: str, last: str) -> User:
-    user = User(username=username, kind=kind, first_name=first, last_name=last)
+    # As accounts.services.user_create does: only the system administrator enters the admin site.
+    is_admin = kind == AccountKind.SYSTEM_ADMIN
+    user = User(username=username, kind=kind, first_name=first, last_name=last, is_staff=is_admin,
+                is_superuser=is_admin)
     user.set_password(PASSWORD)
     user.save()
     return user
