@@ -1,0 +1,37 @@
+# Carebridge: `make run` starts the demo on http://127.0.0.1:8000/, `make test` runs every test on
+# SQLite and on PostgreSQL. Both start from a clean clone; see docs/running.md.
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+VENDOR := carebridge/core/static/vendor
+
+# The steps depend on each other in ways make cannot see (the Debian packages before the venv).
+.NOTPARALLEL:
+.PHONY: run test
+
+run: system-packages-run $(VENV)/.installed-run $(VENDOR)/.installed
+	$(PYTHON) bin/run
+
+test: system-packages-test $(VENV)/.installed-test $(VENDOR)/.installed
+	bin/test
+
+.PHONY: system-packages-run system-packages-test
+system-packages-run system-packages-test: system-packages-%:
+	bin/system-packages $*
+
+# A venv half made (say, without ensurepip) is removed, so the next attempt starts afresh.
+$(PYTHON):
+	python3 -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+
+# Reinstalled when the pinned dependencies change. `run` needs no test tools (Playwright is large).
+$(VENV)/.installed-run: pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed-run
+
+$(VENDOR)/.installed: frontend/package-lock.json bin/vendor-assets
+	bin/vendor-assets
+	touch $@
