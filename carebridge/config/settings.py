@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "carebridge.records",
     "carebridge.privacy",
     "carebridge.csvio",
+    "carebridge.demo",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file, not SQLite's in-memory database: with shared cache, in-memory SQLite refuses a
+    # second connection's write at once instead of queueing it, and the concurrency tests need real
+    # queueing, as in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and security ------------------------------------------------------------------------
@@ -191,3 +196,5 @@ LOGGING = {
 # --- Carebridge -----------------------------------------------------------------------------------
 # How long a break-glass grant lasts before the clinician must state a reason again.
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
+# How far ahead clinicians' slots are offered (the rolling horizon).
+SLOT_HORIZON_DAYS = env_int("SLOT_HORIZON_DAYS", 42)

@@ -1,8 +1,125 @@
+import datetime as dt
+
 from django.db import models
 
-from carebridge.core.fields import SourceRecord
+from carebridge.core.fields import SourceRecord, new_public_id
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class OpeningTime(models.Model):
+    """When a facility's doors are open on one weekday. Several rows for a day with a lunch break."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="opening_times")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["facility", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opening_time_opens_first"),
+            models.CheckConstraint(condition=models.Q(weekday__gte=0, weekday__lte=6), name="opening_time_weekday"),
+            models.UniqueConstraint(fields=["facility", "weekday", "opens"], name="opening_time_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class ClinicianSession(models.Model):
+    """A weekly session a clinician works (say Mondays 09:00-12:00 in 15-minute slots)."""
+
+    public_id = models.UUIDField(default=new_public_id, unique=True, editable=False)
+    clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="sessions")
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="sessions")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    slot_minutes = models.PositiveSmallIntegerField()
+    appointment_types = models.JSONField(default=list)
+    valid_from = models.DateField()
+    # The last day the session runs; None while it runs on.
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["clinician", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(start_time__lt=models.F("end_time")), name="session_starts_first"),
+            models.CheckConstraint(condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=240),
+                                   name="session_slot_length"),
+            models.CheckConstraint(condition=models.Q(weekday__gte=0, weekday__lte=6), name="session_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class ScheduleException(models.Model):
+    """Time when slots are not offered: a clinician's leave, or (no clinician) the facility closed."""
+
+    public_id = models.UUIDField(default=new_public_id, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="schedule_exceptions")
+    clinician = models.ForeignKey(Clinician, null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="schedule_exceptions")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(starts_at__lt=models.F("ends_at")), name="exception_starts_first"),
+        ]
+
+
+class Slot(models.Model):
+    """A bookable time with one clinician. Free while no active appointment holds it.
+
+    A clinician's slots never overlap: on PostgreSQL an exclusion constraint says so (migration 0003);
+    on SQLite every write transaction holds the database's one write lock, so the check in
+    `slots_regenerate` cannot race.
+    """
+
+    public_id = models.UUIDField(default=new_public_id, unique=True, editable=False)
+    clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="slots")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="slots")
+    session = models.ForeignKey(ClinicianSession, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="slots")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    appointment_types = models.JSONField(default=list)
+    # No longer offered (its session or a day of leave took it away) but kept while an appointment
+    # still holds it, so that appointment is listed for rebooking rather than silently dropped.
+    withdrawn = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(starts_at__lt=models.F("ends_at")), name="slot_starts_first"),
+            models.UniqueConstraint(fields=["clinician", "starts_at"], name="slot_unique_start_per_clinician"),
+        ]
+        indexes = [
+            models.Index(fields=["facility", "starts_at"], name="slot_facility_start"),
+            models.Index(fields=["starts_at"], name="slot_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} with {self.clinician_id}"
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
 
 class AppointmentStatus(models.TextChoices):
@@ -13,6 +130,11 @@ class AppointmentStatus(models.TextChoices):
     FULFILLED = "fulfilled", "Attended"
     CANCELLED = "cancelled", "Cancelled"
     NOSHOW = "noshow", "Did not attend"
+
+
+# Statuses in which an appointment holds its slot. A cancelled one lets it go.
+HOLDING_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.FULFILLED,
+                    AppointmentStatus.NOSHOW)
 
 
 class Appointment(SourceRecord):
@@ -26,6 +148,11 @@ class Appointment(SourceRecord):
     reason_for_visit = models.CharField(max_length=300, blank=True)
     # Administrative note about the booking, not a consultation note.
     notes = models.TextField(blank=True)
+    # Appointments made in Carebridge hold a slot; imported ones may not.
+    slot = models.ForeignKey(Slot, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    # Its slot was withdrawn by a schedule change: reception must offer the patient another time.
+    needs_rebooking = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -35,6 +162,9 @@ class Appointment(SourceRecord):
             models.CheckConstraint(condition=models.Q(status__in=AppointmentStatus.values),
                                    name="appointment_status_known"),
             models.CheckConstraint(condition=models.Q(duration_minutes__gt=0), name="appointment_duration_positive"),
+            # The rule that matters most: one slot, at most one appointment holding it, whatever the load.
+            models.UniqueConstraint(fields=["slot"], condition=models.Q(status__in=HOLDING_STATUSES),
+                                    name="appointment_one_per_slot"),
         ]
         indexes = [
             models.Index(fields=["clinician", "starts_at"]),
@@ -44,3 +174,7 @@ class Appointment(SourceRecord):
 
     def __str__(self) -> str:
         return f"{self.appointment_type} on {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        return self.starts_at + dt.timedelta(minutes=self.duration_minutes)

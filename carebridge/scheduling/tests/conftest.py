@@ -1,0 +1,31 @@
+import datetime as dt
+
+import pytest
+
+from carebridge.core import clock
+from carebridge.core.actor import Actor
+from carebridge.scheduling import services
+from carebridge.scheduling.models import Slot
+
+# A Monday morning before surgery opens, in London.
+MONDAY_MORNING = clock.london_datetime(dt.date(2026, 11, 30), dt.time(7, 0))
+WEEKDAYS_8_TO_6 = {weekday: [(dt.time(8, 0), dt.time(18, 0))] for weekday in range(5)}
+
+
+@pytest.fixture
+def schedule(world, settings):
+    """The GP works 09:00-12:00 every weekday in 15-minute slots, for two weeks ahead."""
+    settings.SLOT_HORIZON_DAYS = 13
+    clock.freeze(MONDAY_MORNING)
+    manager = Actor.command_line(world.manager)
+    services.opening_hours_set(actor=manager, facility=world.surgery, hours=WEEKDAYS_8_TO_6)
+    for weekday in range(5):
+        services.session_add(actor=manager, clinician=world.gp.clinician, weekday=weekday, start_time=dt.time(9, 0),
+                             end_time=dt.time(12, 0), slot_minutes=15,
+                             appointment_types=["Routine Consultation", "Follow-up"])
+    return world
+
+
+def slot_at(world, day_offset: int, time: dt.time) -> Slot:
+    starts_at = clock.london_datetime(MONDAY_MORNING.date() + dt.timedelta(days=day_offset), time)
+    return Slot.objects.get(clinician=world.gp.clinician, starts_at=starts_at)
