@@ -7,6 +7,7 @@ Every patient read goes through `patient_record_for()`: it fetches and checks in
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -102,5 +103,17 @@ def patient_record_for(*, actor: Actor, public_id: uuid.UUID | str, purpose: str
 def _fetch(public_id: uuid.UUID | str) -> Patient | None:
     try:
         return Patient.objects.select_related("registered_surgery").get(public_id=public_id)
-    except (Patient.DoesNotExist, ValueError):
+    except (Patient.DoesNotExist, ValueError, ValidationError):
         return None
+
+
+def appointment_for(*, actor: Actor, public_id: uuid.UUID | str, purpose: str = "appointment") -> tuple[Appointment, PatientRecordAccess]:
+    """Fetch an appointment for `actor`: visible exactly when its patient's record is, 404 otherwise."""
+    try:
+        appointment = Appointment.objects.select_related("patient", "clinician", "facility", "slot").get(
+            public_id=public_id)
+    except (Appointment.DoesNotExist, ValueError, ValidationError):
+        audit_denial(actor=actor, object_type="appointment", object_id=str(public_id), detail={"purpose": purpose})
+        raise Http404("No appointment found") from None
+    access = patient_record_for(actor=actor, public_id=appointment.patient.public_id, purpose=purpose)
+    return appointment, access
