@@ -72,6 +72,10 @@ def _staff_facility_id(actor: Actor) -> int | None:
 
 
 def _require_manager_of(actor: Actor, facility_id: int) -> None:
+    # Whoever runs the `carebridge` command already holds the database; setting up schedules from the
+    # command line (the demo, a migration of an existing practice) is theirs to do.
+    if actor.user is None and actor.channel in ("cli", "system"):
+        return
     if role_of(actor.user) != Role.FACILITY_MANAGER or actor.user.staff_member.facility_id != facility_id:
         raise NotPermitted("Only the facility's manager may change its schedules.")
 
@@ -114,44 +118,91 @@ def opening_hours_set(*, actor: Actor, facility: Facility,
     return rows
 
 
+@dataclass(frozen=True)
+class WeeklySession:
+    """One session of a weekly pattern: Mondays 09:00-12:00 in 15-minute slots, for these types."""
+
+    weekday: int
+    start_time: dt.time
+    end_time: dt.time
+    slot_minutes: int
+    appointment_types: tuple[str, ...]
+
+
 @_refusals_audited("session")
 @transaction.atomic
 def session_add(*, actor: Actor, clinician: Clinician, weekday: int, start_time: dt.time, end_time: dt.time,
                 slot_minutes: int, appointment_types: Iterable[str], valid_from: dt.date | None = None,
                 valid_until: dt.date | None = None) -> ClinicianSession:
     """Add a weekly session to a clinician's schedule at their workplace, and offer its slots."""
-    facility = clinician.workplace
-    _require_manager_of(actor, facility.pk)
-    types = [name.strip() for name in appointment_types if name.strip()]
-    valid_from = valid_from or clock.today()
-    if not start_time < end_time:
-        raise SchedulingRefused("A session must end after it starts.")
-    if not 5 <= slot_minutes <= 240:
-        raise SchedulingRefused("Slots must be between 5 and 240 minutes long.")
-    if (dt.datetime.combine(valid_from, end_time) - dt.datetime.combine(valid_from, start_time)
-            < dt.timedelta(minutes=slot_minutes)):
-        raise SchedulingRefused("The session is shorter than one slot.")
-    if valid_until is not None and valid_until < valid_from:
-        raise SchedulingRefused("A session cannot end before it begins.")
-    if not types:
-        raise SchedulingRefused("Say which appointment types the session offers.")
-    if not _opening_covers(facility, weekday, start_time, end_time):
-        raise SchedulingRefused(f"{facility.name} is not open for the whole session on that day.")
-    candidate = SessionPattern(None, weekday, start_time, end_time, slot_minutes, tuple(types), valid_from, valid_until)
-    # Lock the clinician so two managers adding sessions at once cannot both pass the overlap check.
-    Clinician.objects.select_for_update().get(pk=clinician.pk)
-    for existing in ClinicianSession.objects.filter(clinician=clinician, weekday=weekday):
-        if sessions_overlap(candidate, _pattern(existing)):
-            raise SchedulingRefused(f"This overlaps the existing session {existing}.")
-    session = ClinicianSession(clinician=clinician, facility=facility, weekday=weekday, start_time=start_time,
-                               end_time=end_time, slot_minutes=slot_minutes, appointment_types=types,
-                               valid_from=valid_from, valid_until=valid_until)
-    session.full_clean()
-    session.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="session", object_id=str(session.public_id),
-                 detail={"clinician": str(clinician.public_id), "session": str(session), "slot_minutes": slot_minutes})
+    _require_manager_of(actor, clinician.workplace_id)
+    wanted = WeeklySession(weekday, start_time, end_time, slot_minutes,
+                           tuple(name.strip() for name in appointment_types if name.strip()))
+    [session] = _create_sessions(actor, clinician, [wanted], valid_from or clock.today(), valid_until)
     slots_regenerate(actor=actor, clinician=clinician)
     return session
+
+
+@_refusals_audited("session")
+@transaction.atomic
+def sessions_set(*, actor: Actor, clinician: Clinician, sessions: Iterable[WeeklySession],
+                 valid_from: dt.date | None = None) -> list[ClinicianSession]:
+    """Replace a clinician's weekly pattern from `valid_from` (default today), offering slots once."""
+    _require_manager_of(actor, clinician.workplace_id)
+    valid_from = valid_from or clock.today()
+    for current in ClinicianSession.objects.filter(clinician=clinician).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from)):
+        current.valid_until = max(valid_from - dt.timedelta(days=1), current.valid_from - dt.timedelta(days=1))
+        current.save(update_fields=["valid_until"])
+    created = _create_sessions(actor, clinician, list(sessions), valid_from, None)
+    slots_regenerate(actor=actor, clinician=clinician)
+    return created
+
+
+def _create_sessions(actor: Actor, clinician: Clinician, wanted: list[WeeklySession], valid_from: dt.date,
+                     valid_until: dt.date | None) -> list[ClinicianSession]:
+    facility = clinician.workplace
+    if valid_until is not None and valid_until < valid_from:
+        raise SchedulingRefused("A session cannot end before it begins.")
+    # Lock the clinician so two managers changing the schedule at once cannot both pass the overlap check.
+    Clinician.objects.select_for_update().get(pk=clinician.pk)
+    accepted = [_pattern(existing) for existing in ClinicianSession.objects.filter(clinician=clinician)]
+    created = []
+    for session in wanted:
+        if not session.start_time < session.end_time:
+            raise SchedulingRefused("A session must end after it starts.")
+        if not 5 <= session.slot_minutes <= 240:
+            raise SchedulingRefused("Slots must be between 5 and 240 minutes long.")
+        length = (dt.datetime.combine(valid_from, session.end_time)
+                  - dt.datetime.combine(valid_from, session.start_time))
+        if length < dt.timedelta(minutes=session.slot_minutes):
+            raise SchedulingRefused("The session is shorter than one slot.")
+        if not session.appointment_types:
+            raise SchedulingRefused("Say which appointment types the session offers.")
+        if not _opening_covers(facility, session.weekday, session.start_time, session.end_time):
+            raise SchedulingRefused(f"{facility.name} is not open for the whole session on that day.")
+        candidate = SessionPattern(None, session.weekday, session.start_time, session.end_time,
+                                   session.slot_minutes, session.appointment_types, valid_from, valid_until)
+        for existing in accepted:
+            if sessions_overlap(candidate, existing):
+                raise SchedulingRefused(f"This overlaps the existing session on {_weekday_name(existing.weekday)} "
+                                        f"{existing.start_time:%H:%M}-{existing.end_time:%H:%M}.")
+        row = ClinicianSession(clinician=clinician, facility=facility, weekday=session.weekday,
+                               start_time=session.start_time, end_time=session.end_time,
+                               slot_minutes=session.slot_minutes, appointment_types=list(session.appointment_types),
+                               valid_from=valid_from, valid_until=valid_until)
+        row.full_clean()
+        row.save()
+        accepted.append(_pattern(row))
+        created.append(row)
+        audit_record(actor=actor, action=AuditAction.CREATE, object_type="session", object_id=str(row.public_id),
+                     detail={"clinician": str(clinician.public_id), "session": str(row),
+                             "slot_minutes": session.slot_minutes})
+    return created
+
+
+def _weekday_name(weekday: int) -> str:
+    return ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[weekday]
 
 
 @_refusals_audited("session")
