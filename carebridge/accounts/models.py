@@ -22,3 +22,32 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST and FHIR APIs. It acts as its user, with their role and relationships.
+
+    Only the SHA-256 of the token is kept: a copy of this table (a backup, a read replica) cannot be
+    used to call the API. SHA-256 rather than a slow password hash because the token is 256 random
+    bits, not something a person chose, and it is checked on every request.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    label = models.CharField(max_length=100, blank=True)
+    # Hex SHA-256 of the whole token (prefix included). Unique, so looked up through its index.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField()
+    # Updated at most once a minute, so a busy client does not turn every read into a write.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label or 'API token'} for {self.user_id}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,10 +1,14 @@
 """Creating and linking logins. Each function is one transaction and writes its own audit row."""
 
+import hashlib
+import secrets
+
 from django.db import transaction
 
-from carebridge.accounts.models import AccountKind, User
+from carebridge.accounts.models import AccountKind, ApiToken, User
 from carebridge.audit.models import AuditAction
 from carebridge.audit.services import audit_record
+from carebridge.core import clock
 from carebridge.core.actor import Actor
 
 
@@ -32,3 +36,37 @@ def user_create(*, actor: Actor, username: str, kind: AccountKind, password: str
                  patient_id=linked_record.pk if kind == AccountKind.PATIENT and linked_record else None,
                  detail={"username": username, "kind": kind})
     return user
+
+
+# A recognisable prefix lets secret scanners (and people) tell a Carebridge token from other secrets.
+API_TOKEN_PREFIX = "cb_"
+
+
+def api_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, actor: Actor, user: User, label: str = "") -> tuple[ApiToken, str]:
+    """Issue a bearer token acting as `user`. The token is returned once and never stored."""
+    if not user.is_active:
+        raise ValueError(f"{user.username} is not an active account")
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    api_token = ApiToken(user=user, label=label.strip()[:100], token_hash=api_token_hash(token),
+                         created_at=clock.now())
+    api_token.full_clean()
+    api_token.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, object_type="api_token", object_id=str(api_token.pk),
+                 detail={"user": user.username, "label": api_token.label})
+    return api_token, token
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Actor, api_token: ApiToken) -> ApiToken:
+    """Stop a token working at once. Kept, not deleted, so the audit trail can still name it."""
+    if api_token.revoked_at is None:
+        api_token.revoked_at = clock.now()
+        api_token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action=AuditAction.UPDATE, object_type="api_token", object_id=str(api_token.pk),
+                     detail={"user": api_token.user.username, "revoked": True})
+    return api_token

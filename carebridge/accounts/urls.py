@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/sign-in/", views.SignInView.as_view(), name="login"),
     path("accounts/sign-out/", views.sign_out, name="logout"),
+    path("accounts/invitation/<uidb64>/<token>/", views.PortalInvitationView.as_view(), name="portal_invitation"),
 ]

@@ -1,13 +1,17 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from carebridge.accounts.forms import SignInForm
+from carebridge.accounts.invitations import InvitationNoLongerValid, portal_invitation_accept, portal_invitation_tokens
+from carebridge.accounts.models import AccountKind
 from carebridge.accounts.roles import Role, role_of
 from carebridge.audit.services import audit_sign_in, audit_sign_in_failed, audit_sign_out
-from carebridge.core.actor import Actor
+from carebridge.core.actor import Actor, client_ip
 
 # Which home page each role lands on. Patients go straight to their own record.
 HOME_TEMPLATES = {
@@ -64,3 +68,62 @@ def sign_out(request):
         audit_sign_out(actor=Actor.from_request(request))
     logout(request)
     return redirect("accounts:login")
+
+
+# --- The portal invitation: a patient sets their first password with the link in the email ----------
+
+class PortalSetPasswordForm(SetPasswordForm):
+    """Django's form (two entries, the password validators), with the NHS.UK field classes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "Create a password"
+        self.fields["new_password2"].label = "Type the password again"
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "nhsuk-input"
+            field.widget.attrs["autocomplete"] = "new-password"
+
+
+class PortalInvitationView(auth_views.PasswordResetConfirmView):
+    """The link from the invitation email.
+
+    Django's view checks the token, keeps it in the session and redirects to a URL without it (so it
+    does not leak in a Referer header); a link that is expired, used or wrong renders the same
+    template with the reason instead of the form, never an error.
+    """
+
+    template_name = "accounts/portal_set_password.html"
+    form_class = PortalSetPasswordForm
+    token_generator = portal_invitation_tokens
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        # Invitations are for patients' logins only, and never revive a closed one.
+        if user is None or user.kind != AccountKind.PATIENT or not user.is_active:
+            return None
+        return user
+
+    def form_valid(self, form):
+        token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
+        actor = Actor(user=self.user, channel="web", ip_address=client_ip(self.request))
+        try:
+            user = portal_invitation_accept(actor=actor, user=self.user, token=token,
+                                            password=form.cleaned_data["new_password1"])
+        except InvitationNoLongerValid:
+            self.validlink = False
+            return self.render_to_response(self.get_context_data())
+        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        audit_sign_in(actor=Actor.from_request(self.request))
+        return redirect("records:my_record")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.validlink:
+            token = self.kwargs.get("token")
+            if token == self.reset_url_token:
+                token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN)
+            context["link_state"] = portal_invitation_tokens.state(self.user, token)
+        else:
+            context["username"] = self.user.username
+        return context

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from carebridge.config.env import env_bool, env_int, env_list, env_str
+from carebridge.config.env import env_bool, env_int, env_list, env_mail_url, env_str
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("CAREBRIDGE_VAR_DIR", str(PROJECT_DIR / "var")))
@@ -41,9 +41,12 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    # Only for the API docs page: its templates and the Swagger UI files, served from here, not a CDN.
+    "ninja",
     "carebridge.core",
     "carebridge.accounts",
     "carebridge.audit",
+    "carebridge.delivery",
     "carebridge.organisations",
     "carebridge.patients",
     "carebridge.scheduling",
@@ -51,6 +54,9 @@ INSTALLED_APPS = [
     "carebridge.referrals",
     "carebridge.records",
     "carebridge.privacy",
+    "carebridge.appointments",
+    "carebridge.api",
+    "carebridge.fhir",
     "carebridge.csvio",
     "carebridge.demo",
 ]
@@ -184,6 +190,30 @@ WHITENOISE_USE_FINDERS = True
 
 # --- Background tasks -----------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Mail -----------------------------------------------------------------------------------------
+# Sent by the task worker (carebridge.delivery; docs/mail.md). With EMAIL_URL unset, each message is
+# written to a file under var/sent-mail/ instead, where a user of the demo can read it.
+# Lower case, so it is no setting: Django's debug page would show its password, which it hides in
+# EMAIL_HOST_PASSWORD.
+_mail_server = env_mail_url("EMAIL_URL")
+if _mail_server is not None:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _mail_server.host
+    EMAIL_PORT = _mail_server.port
+    EMAIL_HOST_USER = _mail_server.user
+    EMAIL_HOST_PASSWORD = _mail_server.password
+    EMAIL_USE_TLS = _mail_server.use_tls
+    EMAIL_USE_SSL = _mail_server.use_ssl
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
+# Seconds to wait on the mail server before the attempt counts as failed and is retried later.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Carebridge <no-reply@carebridge.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people reach this Carebridge: links in email (a portal invitation) start with it.
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}").rstrip("/")
 
 # --- Logging: problems to stderr, never patient data ------------------------------------------------
 LOGGING = {

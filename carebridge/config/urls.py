@@ -10,5 +10,8 @@ urlpatterns = [
     path("patients/register/", include("carebridge.patients.urls")),
     path("patients/", include("carebridge.records.urls")),
     path("privacy/", include("carebridge.privacy.urls")),
+    path("appointments/", include("carebridge.appointments.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("carebridge.api.urls")),
+    path("fhir/", include("carebridge.fhir.urls")),
 ]

@@ -1,15 +1,21 @@
 """Writes to patient demographics. One transaction each, with its audit row."""
 
 import datetime as dt
+import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from carebridge.accounts.invitations import invitation_link
+from carebridge.accounts.models import AccountKind, User
 from carebridge.accounts.roles import REGISTRATION_ROLES, role_of
+from carebridge.accounts.services import user_create
 from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_record
+from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
+from carebridge.delivery.models import OutboundEmail
+from carebridge.delivery.services import email_enqueue, email_is_valid_address
 from carebridge.organisations.models import Facility
 from carebridge.patients.models import Gender, Patient
 
@@ -69,3 +75,119 @@ def patient_register(*, actor: Actor, first_name: str, last_name: str, date_of_b
     audit_record(actor=actor, action=AuditAction.CREATE, object_type="patient", object_id=str(patient.public_id),
                  patient_id=patient.pk, detail={"registered_surgery": surgery.source_id or str(surgery.public_id)})
     return patient
+
+
+# --- Portal invitation ---------------------------------------------------------------------------------
+
+def patient_portal_invite(*, actor: Actor, patient: Patient) -> User:
+    """Invite the patient to the portal: email them a one-time link to set their password (72 hours).
+
+    Reception, records staff and managers at the patient's registered surgery only; anyone else is
+    refused with PermissionDenied, and the refusal is audited after the work is rolled back. The
+    patient needs an email address on their record, and no portal account already in use
+    (ValidationError otherwise, with a message for the receptionist). Creates the patient's login
+    (username: their email address) when they have none; a login never used is reused, and a new
+    invitation makes the links of earlier ones stop working. Returns the login.
+    """
+    try:
+        return _portal_invite(actor=actor, patient=patient)
+    except PermissionDenied as refusal:
+        audit_denial(actor=actor, object_type="portal_invitation", object_id=str(patient.public_id),
+                     patient_id=patient.pk, detail={"message": str(refusal)})
+        raise
+
+
+@transaction.atomic
+def _portal_invite(*, actor: Actor, patient: Patient) -> User:
+    staff = getattr(actor.user, "staff_member", None) if actor.user else None
+    if role_of(actor.user) not in REGISTRATION_ROLES or staff is None \
+            or staff.facility_id != patient.registered_surgery_id:
+        raise PermissionDenied("Only reception and records staff at the patient's own surgery invite them "
+                               "to the portal.")
+    # Locked, so two receptionists pressing the button at once send one invitation after the other.
+    patient = Patient.objects.select_for_update().select_related("registered_surgery").get(pk=patient.pk)
+    address = patient.email.strip()
+    if not address or not email_is_valid_address(address):
+        raise ValidationError("There is no email address on this patient's record to send the invitation "
+                              "to. Add one first.")
+    if patient.user_id is None:
+        user = _portal_user_create(actor=actor, patient=patient, address=address)
+    else:
+        # Locked and read afresh: a password set through an earlier link a moment ago must be seen
+        # here, not overwritten with an unusable one.
+        user = User.objects.select_for_update().get(pk=patient.user_id)
+        if not user.is_active:
+            raise ValidationError("This patient's portal account has been closed. Ask the system administrator "
+                                  "to reopen it.")
+        if user.has_usable_password():
+            raise ValidationError("This patient already uses the portal: they sign in with their own password.")
+        # A fresh unusable password: links in earlier invitations stop working, only the newest one works.
+        user.set_unusable_password()
+        user.email = address
+        user.save(update_fields=["password", "email"])
+    link, expires_at = invitation_link(user)
+    surgery = patient.registered_surgery
+    earlier = OutboundEmail.objects.filter(idempotency_key__startswith=f"portal-invite:{patient.public_id}:").count()
+    email = email_enqueue(
+        recipient=address, subject=f"{surgery.name} invites you to Carebridge", patient_id=patient.pk,
+        idempotency_key=f"portal-invite:{patient.public_id}:{earlier + 1}",
+        body="\n".join([
+            f"Dear {patient.full_name},",
+            "",
+            f"{surgery.name} has invited you to Carebridge, where you can see your record and book, move "
+            "or cancel your appointments online.",
+            "",
+            "To start, set your password here:",
+            "",
+            link,
+            "",
+            f"The link works once, until {_spoken(expires_at)}. Your username is:",
+            "",
+            f"    {user.username}",
+            "",
+            f"If you did not expect this email, you can ignore it, or phone {surgery.name}"
+            + (f" on {surgery.phone_number}." if surgery.phone_number else "."),
+            "",
+            f"{surgery.name}, through Carebridge",
+            "This mailbox is not read, so please do not reply to this email.",
+            "",
+        ]))
+    audit_record(actor=actor, action=AuditAction.CREATE, object_type="portal_invitation",
+                 object_id=str(patient.public_id), patient_id=patient.pk,
+                 detail={"user": user.pk, "email": str(email.public_id), "expires_at": expires_at.isoformat()})
+    return user
+
+
+# What Django's username validator accepts (most addresses; not those with ! # $ % & ' * / = ? ^ ` { | } ~).
+_USERNAME_SAFE = re.compile(r"^[\w.@+-]+\Z")
+
+
+def _portal_user_create(*, actor: Actor, patient: Patient, address: str) -> User:
+    """The patient's login, named by their email address, as people expect to sign in.
+
+    Family members often share an address, so when the name is taken the next of address-2,
+    address-3, ... is used; the invitation tells the patient exactly what theirs is.
+    """
+    base = address.lower()
+    if len(base) > 140 or not _USERNAME_SAFE.match(base):
+        # Longer than a username may be, or holding characters one may not: the opaque ID instead,
+        # which the invitation spells out.
+        base = f"patient-{patient.public_id.hex[:12]}"
+    for number in range(1, 100):
+        username = base if number == 1 else f"{base}-{number}"
+        if User.objects.filter(username__iexact=username).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return user_create(actor=actor, username=username, kind=AccountKind.PATIENT, password=None,
+                                   first_name=patient.first_name[:150], last_name=patient.last_name[:150],
+                                   email=address, linked_record=patient)
+        except IntegrityError:
+            # Taken between the look and the insert, by another invitation: try the next name.
+            continue
+    raise ValidationError("Could not choose a username for this patient. Ask the system administrator.")
+
+
+def _spoken(moment: dt.datetime) -> str:
+    local = moment.astimezone(clock.LONDON)
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B %Y}"

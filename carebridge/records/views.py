@@ -16,6 +16,7 @@ from carebridge.records.access import patient_record_for, visible_patients
 from carebridge.records.forms import BreakGlassForm
 from carebridge.records.selectors import patient_record, record_access_log
 from carebridge.records.services import break_glass_open
+from carebridge.appointments.views import record_appointments_panel
 
 
 @require_GET
@@ -46,7 +47,10 @@ def search(request):
 @login_required
 def record(request, public_id):
     access = patient_record_for(actor=Actor.from_request(request), public_id=public_id)
-    return render(request, "records/record.html", {"record": patient_record(access), "access": access})
+    return render(request, "records/record.html", {
+        "record": patient_record(access), "access": access,
+        "appointments_panel": record_appointments_panel(request.user, access),
+    })
 
 
 @require_GET
@@ -59,6 +63,7 @@ def my_record(request):
     access = patient_record_for(actor=Actor.from_request(request), public_id=patient.public_id, purpose="own record")
     return render(request, "records/record.html", {
         "record": patient_record(access), "access": access, "access_log": record_access_log(access),
+        "appointments_panel": record_appointments_panel(request.user, access),
     })
 
 

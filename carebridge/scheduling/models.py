@@ -153,6 +153,9 @@ class Appointment(SourceRecord):
     cancellation_reason = models.CharField(max_length=300, blank=True)
     # Its slot was withdrawn by a schedule change: reception must offer the patient another time.
     needs_rebooking = models.BooleanField(default=False)
+    # The version of the patient's calendar invitation (RFC 5545 SEQUENCE): up by one on every move and
+    # on cancellation, so calendars replace the event instead of adding a second.
+    calendar_sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -2,10 +2,18 @@
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from carebridge.core import clock
-from carebridge.scheduling.models import HOLDING_STATUSES, Appointment, Slot
+from carebridge.organisations.models import Clinician
+from carebridge.scheduling.models import (
+    HOLDING_STATUSES,
+    Appointment,
+    ClinicianSession,
+    OpeningTime,
+    ScheduleException,
+    Slot,
+)
 
 
 def free_slots(*, facility_id: int | None = None, clinician_id: int | None = None,
@@ -52,3 +60,35 @@ def day_list(*, facility_id: int, day: dt.date, clinician_id: int | None = None)
 def appointments_needing_rebooking(*, facility_id: int) -> QuerySet[Appointment]:
     return (Appointment.objects.filter(facility_id=facility_id, needs_rebooking=True, status="booked")
             .select_related("patient", "clinician").order_by("starts_at"))
+
+
+# --- For the appointment pages ---------------------------------------------------------------------------
+
+def bookable_clinicians(*, facility_id: int) -> QuerySet[Clinician]:
+    """Clinicians at a facility who have at least one free slot: the booking page's choice of clinician."""
+    with_free = free_slots(facility_id=facility_id).order_by().values("clinician_id")
+    return Clinician.objects.filter(pk__in=with_free).order_by("last_name", "first_name")
+
+
+def offered_appointment_types(*, facility_id: int) -> list[str]:
+    """The appointment types the facility's free slots offer, for the booking page's choice of type."""
+    offered = (free_slots(facility_id=facility_id).order_by()
+               .values_list("appointment_types", flat=True).distinct())
+    return sorted({name for names in offered for name in names})
+
+
+def facility_opening_times(*, facility_id: int) -> QuerySet[OpeningTime]:
+    return OpeningTime.objects.filter(facility_id=facility_id).order_by("weekday", "opens")
+
+
+def facility_sessions(*, facility_id: int) -> QuerySet[ClinicianSession]:
+    """Sessions still running or yet to start: the ones a manager may still end."""
+    current = Q(valid_until__isnull=True) | Q(valid_until__gte=clock.today())
+    return (ClinicianSession.objects.filter(current, facility_id=facility_id).select_related("clinician")
+            .order_by("clinician__last_name", "clinician__first_name", "weekday", "start_time"))
+
+
+def facility_exceptions(*, facility_id: int) -> QuerySet[ScheduleException]:
+    """Leave and closures not yet over."""
+    return (ScheduleException.objects.filter(facility_id=facility_id, ends_at__gt=clock.now())
+            .select_related("clinician").order_by("starts_at"))

@@ -442,9 +442,10 @@ def appointment_move(*, actor: Actor, appointment: Appointment, new_slot: Slot, 
     appointment.starts_at = new_slot.starts_at
     appointment.duration_minutes = new_slot.minutes
     appointment.needs_rebooking = False
+    appointment.calendar_sequence += 1
     appointment.updated_at = now
     _save_holding(appointment, update_fields=["slot", "clinician", "facility", "starts_at", "duration_minutes",
-                                              "needs_rebooking", "updated_at"])
+                                              "needs_rebooking", "calendar_sequence", "updated_at"])
     audit_record(actor=actor, action=AuditAction.UPDATE, object_type="appointment",
                  object_id=str(appointment.public_id), patient_id=appointment.patient_id, reason=reason,
                  detail={"moved_from": old_start.isoformat(), "moved_to": new_slot.starts_at.isoformat()})
@@ -469,8 +470,10 @@ def appointment_cancel(*, actor: Actor, appointment: Appointment, reason: str) -
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancellation_reason = reason.strip()[:300]
     appointment.needs_rebooking = False
+    appointment.calendar_sequence += 1
     appointment.updated_at = now
-    appointment.save(update_fields=["status", "cancellation_reason", "needs_rebooking", "updated_at"])
+    appointment.save(update_fields=["status", "cancellation_reason", "needs_rebooking", "calendar_sequence",
+                                    "updated_at"])
     audit_record(actor=actor, action=AuditAction.UPDATE, object_type="appointment",
                  object_id=str(appointment.public_id), patient_id=appointment.patient_id, reason=reason.strip(),
                  detail={"status": AppointmentStatus.CANCELLED})

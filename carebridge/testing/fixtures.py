@@ -41,3 +41,11 @@ def client_for(client):
         return signed_in
 
     return sign_in
+
+
+@pytest.fixture
+def schedule(world, settings):
+    """The world, with the GP working 09:00-12:00 weekdays in 15-minute slots; clock on a Monday, 07:00."""
+    from carebridge.testing.schedule import build_schedule
+
+    return build_schedule(world, settings)

@@ -10,7 +10,7 @@ from carebridge.core.actor import Actor
 from carebridge.scheduling import services
 from carebridge.scheduling.errors import NotPermitted, SchedulingRefused, SlotUnavailable
 from carebridge.scheduling.models import Appointment, AppointmentStatus
-from carebridge.scheduling.tests.conftest import slot_at
+from carebridge.testing.schedule import slot_at
 
 NINE, QUARTER_PAST = dt.time(9, 0), dt.time(9, 15)
 

@@ -18,7 +18,7 @@ from carebridge.patients.models import Gender, Patient
 from carebridge.scheduling import services
 from carebridge.scheduling.errors import SlotUnavailable
 from carebridge.scheduling.models import HOLDING_STATUSES, Appointment
-from carebridge.scheduling.tests.conftest import slot_at
+from carebridge.testing.schedule import slot_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

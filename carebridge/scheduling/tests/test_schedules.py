@@ -10,7 +10,7 @@ from carebridge.core.actor import Actor
 from carebridge.scheduling import services
 from carebridge.scheduling.errors import NotPermitted, SchedulingRefused
 from carebridge.scheduling.models import Appointment, Slot
-from carebridge.scheduling.tests.conftest import MONDAY_MORNING, slot_at
+from carebridge.testing.schedule import MONDAY_MORNING, slot_at
 
 
 def test_sessions_yield_slots_on_weekdays_within_the_horizon(schedule):

@@ -1,6 +1,6 @@
-import datetime as dt
+"""A week of GP surgery for scheduling tests: opening hours, GP sessions and the clock on a Monday."""
 
-import pytest
+import datetime as dt
 
 from carebridge.core import clock
 from carebridge.core.actor import Actor
@@ -12,8 +12,7 @@ MONDAY_MORNING = clock.london_datetime(dt.date(2026, 11, 30), dt.time(7, 0))
 WEEKDAYS_8_TO_6 = {weekday: [(dt.time(8, 0), dt.time(18, 0))] for weekday in range(5)}
 
 
-@pytest.fixture
-def schedule(world, settings):
+def build_schedule(world, settings):
     """The GP works 09:00-12:00 every weekday in 15-minute slots, for two weeks ahead."""
     settings.SLOT_HORIZON_DAYS = 13
     clock.freeze(MONDAY_MORNING)

@@ -1,0 +1,327 @@
+"""The JSON REST API at /api/ (django-ninja), with its OpenAPI description and docs page.
+
+Every endpoint is thin: authenticate the bearer token, fetch through records.access (missing and
+forbidden both 404, audited), call one service, answer. Refusals from the scheduling rules come back
+as {"detail": <the message for the person>, "code": <slot-taken | not-permitted | refused>}.
+
+CSRF: django-ninja marks its views csrf_exempt and leaves CSRF checks to cookie-based auth schemes.
+This API authenticates only by the Authorization header, never by the session cookie, so a forged
+cross-site request carries no credentials here and CSRF protection has nothing to protect.
+"""
+
+import datetime as dt
+import uuid
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from ninja import NinjaAPI, Query, Status
+from ninja.errors import AuthenticationError
+from ninja.openapi.docs import Swagger
+
+from carebridge.accounts.models import User
+from carebridge.accounts.roles import ROLE_LABELS, role_of
+from carebridge.api import schemas
+from carebridge.api.auth import BearerToken, actor_for, www_authenticate
+from carebridge.api.visibility import slots_facility_id
+from carebridge.audit.models import AuditAction
+from carebridge.audit.services import audit_record
+from carebridge.core import clock
+from carebridge.core.actor import Actor
+from carebridge.core.nhs_number import normalise as normalise_nhs_number
+from carebridge.organisations.models import Clinician, Facility
+from carebridge.patients.models import Patient
+from carebridge.patients.selectors import patients_matching
+from carebridge.records.access import appointment_for, patient_record_for, visible_patients
+from carebridge.scheduling import services
+from carebridge.scheduling.errors import NotPermitted, SchedulingRefused, SlotUnavailable
+from carebridge.scheduling.models import Appointment, AppointmentStatus, Slot
+from carebridge.scheduling.selectors import free_slots
+
+DESCRIPTION = """
+Appointments at Carebridge GP surgeries and hospitals, with the same access rules and audit as the
+web pages. Authenticate with `Authorization: Bearer <token>`; a token is issued on the server with
+`carebridge api-token USERNAME` and acts as that user. Records you may not see answer 404, as do
+records that do not exist. A slot someone else has just taken answers 409 with code `slot-taken`.
+"""
+
+# When a slot offers no types (it always does when made from a session) and the client named none.
+DEFAULT_APPOINTMENT_TYPE = "Routine Consultation"
+MAX_LIMIT = 500
+
+class CarebridgeAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        # "book", not "carebridge_api_api_book": client generators turn these into method names.
+        return operation.view_func.__name__
+
+
+api = CarebridgeAPI(
+    title="Carebridge API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=BearerToken(),
+    # The Swagger UI files come from django-ninja's own static folder (no CDN); its page has no inline
+    # script, so the site's Content-Security-Policy applies to it unchanged. No validator badge: it
+    # would send our description's address to validator.swagger.io (and the CSP would refuse it).
+    docs=Swagger(settings={"validatorUrl": None}),
+    docs_decorator=never_cache,
+)
+
+
+# --- Errors ---------------------------------------------------------------------------------------
+
+def _error(request: HttpRequest, status: int, detail: str, code: str) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(request, 401, "Send a valid API token: Authorization: Bearer <token>.", "unauthorized")
+    response["WWW-Authenticate"] = www_authenticate(request)
+    return response
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # The same answer for missing and forbidden, so nobody learns that a record exists.
+    return _error(request, 404, "Not found.", "not-found")
+
+
+@api.exception_handler(SchedulingRefused)
+def _refused(request: HttpRequest, exc: SchedulingRefused) -> HttpResponse:
+    # NotPermitted comes only after the record was found and shown to this user, so 403 reveals nothing.
+    status = 409 if isinstance(exc, SlotUnavailable) else 403 if isinstance(exc, NotPermitted) else 422
+    return _error(request, status, exc.message, exc.code)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for(request, request.auth, "api")
+
+
+REFUSALS = {403: schemas.Error, 404: schemas.Error, 409: schemas.Error, 422: schemas.Error}
+
+
+# --- Shapes ---------------------------------------------------------------------------------------
+
+def _named(public_id: uuid.UUID, name: str) -> dict:
+    return {"id": public_id, "name": name}
+
+
+def _slot_out(slot: Slot) -> dict:
+    return {
+        "id": slot.public_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "minutes": slot.minutes,
+        "appointment_types": slot.appointment_types,
+        "clinician": _named(slot.clinician.public_id, slot.clinician.display_name),
+        "facility": _named(slot.facility.public_id, slot.facility.name),
+    }
+
+
+def _patient_out(patient: Patient) -> dict:
+    return {
+        "id": patient.public_id, "nhs_number": patient.nhs_number, "nhs_number_verified": patient.nhs_number_verified,
+        "first_name": patient.first_name, "last_name": patient.last_name, "date_of_birth": patient.date_of_birth,
+        "gender": patient.gender,
+        "registered_surgery": _named(patient.registered_surgery.public_id, patient.registered_surgery.name),
+    }
+
+
+def _patient_detail_out(patient: Patient) -> dict:
+    return {**_patient_out(patient), "phone_number": patient.phone_number, "email": patient.email,
+            "address": patient.address, "postcode": patient.postcode}
+
+
+def _appointment_out(appointment: Appointment) -> dict:
+    # Appointment notes are clinical-side text and are never sent through the API.
+    return {
+        "id": appointment.public_id, "status": appointment.status, "starts_at": appointment.starts_at,
+        "ends_at": appointment.ends_at, "duration_minutes": appointment.duration_minutes,
+        "appointment_type": appointment.appointment_type, "reason": appointment.reason_for_visit,
+        "cancellation_reason": appointment.cancellation_reason, "needs_rebooking": appointment.needs_rebooking,
+        "slot": appointment.slot.public_id if appointment.slot_id else None,
+        "patient": _named(appointment.patient.public_id, appointment.patient.full_name),
+        "clinician": _named(appointment.clinician.public_id, appointment.clinician.display_name),
+        "facility": _named(appointment.facility.public_id, appointment.facility.name),
+    }
+
+
+def _reloaded(appointment: Appointment) -> Appointment:
+    # Services hand back the row they locked, without its relations: one query to show it whole.
+    return Appointment.objects.select_related("patient", "clinician", "facility", "slot").get(pk=appointment.pk)
+
+
+def _slot(public_id: uuid.UUID) -> Slot:
+    # Slots are not patient data: any slot can be named, and the booking rules decide who may take it.
+    try:
+        return Slot.objects.select_related("clinician", "facility").get(public_id=public_id)
+    except Slot.DoesNotExist:
+        raise Http404("No such slot") from None
+
+
+def _london_day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return (clock.london_datetime(day, dt.time.min),
+            clock.london_datetime(day + dt.timedelta(days=1), dt.time.min))
+
+
+# --- Who am I, and the directory ---------------------------------------------------------------------
+
+@api.get("/me", response=schemas.Me, tags=["directory"], summary="The user the token acts as")
+def me(request: HttpRequest):
+    user: User = request.auth
+    return {"username": user.username, "role": ROLE_LABELS[role_of(user)], "name": user.get_full_name()}
+
+
+@api.get("/facilities", response=list[schemas.FacilityOut], tags=["directory"], summary="GP surgeries and hospitals")
+def facilities(request: HttpRequest):
+    return [{"id": f.public_id, "name": f.name, "facility_type": f.facility_type, "ods_code": f.ods_code,
+             "address": f.address, "postcode": f.postcode} for f in Facility.objects.order_by("name")]
+
+
+@api.get("/clinicians", response=list[schemas.ClinicianOut], tags=["directory"], summary="Clinicians")
+def clinicians(request: HttpRequest, facility: uuid.UUID | None = None):
+    found = Clinician.objects.select_related("workplace").order_by("last_name", "first_name")
+    if facility is not None:
+        found = found.filter(workplace__public_id=facility)
+    return [{"id": c.public_id, "name": c.display_name, "title": c.get_title_display(), "speciality": c.speciality,
+             "registration_number": c.registration_number,
+             "facility": _named(c.workplace.public_id, c.workplace.name)} for c in found]
+
+
+# --- Slots ----------------------------------------------------------------------------------------
+
+@api.get("/slots", response=list[schemas.SlotOut], tags=["slots"], summary="Free slots, soonest first")
+def slots(request: HttpRequest, facility: uuid.UUID | None = None, clinician: uuid.UUID | None = None,
+          date: dt.date | None = None, appointment_type: str = "", limit: int = Query(50, ge=1, le=MAX_LIMIT)):
+    """Free slots at the facility you book at (a patient: their surgery; staff and clinicians: their own)."""
+    scope = slots_facility_id(request.auth)
+    if scope is None:
+        return []
+    starts_from, starts_before = _london_day(date) if date else (None, None)
+    found = free_slots(facility_id=scope, starts_from=starts_from, starts_before=starts_before,
+                       appointment_type=appointment_type.strip())
+    if facility is not None:
+        found = found.filter(facility__public_id=facility)
+    if clinician is not None:
+        found = found.filter(clinician__public_id=clinician)
+    return [_slot_out(slot) for slot in found[:limit]]
+
+
+# --- Patients -------------------------------------------------------------------------------------
+
+@api.get("/patients", response={200: list[schemas.PatientOut], 400: schemas.Error}, tags=["patients"],
+         summary="Find patients by NHS number, or by surname and date of birth")
+def patients(request: HttpRequest, nhs_number: str = "", last_name: str = "", date_of_birth: dt.date | None = None):
+    """Only patients you may see are found; the search is recorded in the audit trail."""
+    number = normalise_nhs_number(nhs_number)
+    if not number and not (last_name.strip() and date_of_birth):
+        return Status(400, {"detail": "Give an NHS number, or a surname and a date of birth.", "code": "bad-request"})
+    found = list(patients_matching(visible_patients(Patient.objects.all(), request.auth), nhs_number=number,
+                                   last_name=last_name, date_of_birth=date_of_birth)
+                 .select_related("registered_surgery")[:50])
+    criteria = {"nhs_number": number} if number else {"last_name": last_name.strip(),
+                                                                      "date_of_birth": str(date_of_birth)}
+    audit_record(actor=_actor(request), action=AuditAction.SEARCH, object_type="patient",
+                 detail={"criteria": criteria, "found": [str(patient.public_id) for patient in found]})
+    return [_patient_out(patient) for patient in found]
+
+
+@api.get("/patients/{patient_id}", response={200: schemas.PatientDetailOut, 404: schemas.Error},
+         tags=["patients"], summary="A patient's demographics")
+def patient(request: HttpRequest, patient_id: str):
+    access = patient_record_for(actor=_actor(request), public_id=patient_id, purpose="api")
+    return _patient_detail_out(access.patient)
+
+
+# --- Appointments ---------------------------------------------------------------------------------
+
+@api.get("/appointments", response={200: list[schemas.AppointmentOut], 404: schemas.Error}, tags=["appointments"],
+         summary="Appointments of one patient, or of every patient you may see")
+def appointments(request: HttpRequest, patient: str = "", clinician: uuid.UUID | None = None,
+                 date: dt.date | None = None, status: AppointmentStatus | None = None,
+                 limit: int = Query(100, ge=1, le=MAX_LIMIT)):
+    actor = _actor(request)
+    found = Appointment.objects.select_related("patient", "clinician", "facility", "slot")
+    if patient:
+        access = patient_record_for(actor=actor, public_id=patient, purpose="appointments")
+        found = found.filter(patient=access.patient)
+    else:
+        found = found.filter(patient__in=visible_patients(Patient.objects.all(), request.auth))
+    if clinician is not None:
+        found = found.filter(clinician__public_id=clinician)
+    if date is not None:
+        starts, ends = _london_day(date)
+        found = found.filter(starts_at__gte=starts, starts_at__lt=ends)
+    if status is not None:
+        found = found.filter(status=status)
+    results = list(found.order_by("starts_at")[:limit])
+    if not patient:
+        audit_record(actor=actor, action=AuditAction.SEARCH, object_type="appointment",
+                     detail={"criteria": {"clinician": str(clinician or ""), "date": str(date or ""),
+                                          "status": status or ""},
+                             "found": [str(appointment.public_id) for appointment in results],
+                             "patients": sorted({str(appointment.patient.public_id) for appointment in results})})
+    return [_appointment_out(appointment) for appointment in results]
+
+
+@api.get("/appointments/{appointment_id}", response={200: schemas.AppointmentOut, 404: schemas.Error},
+         tags=["appointments"], summary="One appointment")
+def appointment(request: HttpRequest, appointment_id: str):
+    found, _ = appointment_for(actor=_actor(request), public_id=appointment_id)
+    return _appointment_out(found)
+
+
+@api.post("/appointments", response={201: schemas.AppointmentOut, **REFUSALS}, tags=["appointments"],
+          summary="Book a slot for a patient")
+def book(request: HttpRequest, payload: schemas.BookingIn):
+    """201 with the appointment; 409 (code `slot-taken`) when someone else has just taken the slot; 422 when
+    a rule refuses (a past slot, overlapping appointments); 403 when you may not book this patient there."""
+    actor = _actor(request)
+    access = patient_record_for(actor=actor, public_id=payload.patient, purpose="booking")
+    slot = _slot(payload.slot)
+    appointment_type = (payload.appointment_type.strip()
+                        or (slot.appointment_types[0] if slot.appointment_types else DEFAULT_APPOINTMENT_TYPE))
+    booked = services.appointment_book(actor=actor, patient=access.patient, slot=slot,
+                                       appointment_type=appointment_type, reason=payload.reason)
+    return Status(201, _appointment_out(booked))
+
+
+@api.post("/appointments/{appointment_id}/move", response={200: schemas.AppointmentOut, **REFUSALS},
+          tags=["appointments"], summary="Move to another slot (the new one is held before the old is freed)")
+def move(request: HttpRequest, appointment_id: str, payload: schemas.MoveIn):
+    actor = _actor(request)
+    found, _ = appointment_for(actor=actor, public_id=appointment_id)
+    moved = services.appointment_move(actor=actor, appointment=found, new_slot=_slot(payload.slot),
+                                      reason=payload.reason)
+    return _appointment_out(_reloaded(moved))
+
+
+@api.post("/appointments/{appointment_id}/cancel", response={200: schemas.AppointmentOut, **REFUSALS},
+          tags=["appointments"], summary="Cancel, with a reason, before the start")
+def cancel(request: HttpRequest, appointment_id: str, payload: schemas.CancelIn):
+    actor = _actor(request)
+    found, _ = appointment_for(actor=actor, public_id=appointment_id)
+    cancelled = services.appointment_cancel(actor=actor, appointment=found, reason=payload.reason)
+    return _appointment_out(_reloaded(cancelled))
+
+
+@api.post("/appointments/{appointment_id}/check-in", response={200: schemas.AppointmentOut, **REFUSALS},
+          tags=["appointments"], summary="Reception: the patient has arrived (status arrived)")
+def check_in(request: HttpRequest, appointment_id: str):
+    actor = _actor(request)
+    found, _ = appointment_for(actor=actor, public_id=appointment_id)
+    return _appointment_out(_reloaded(services.appointment_check_in(actor=actor, appointment=found)))
+
+
+@api.post("/appointments/{appointment_id}/no-show", response={200: schemas.AppointmentOut, **REFUSALS},
+          tags=["appointments"], summary="Reception: the patient did not attend (status noshow)")
+def no_show(request: HttpRequest, appointment_id: str):
+    actor = _actor(request)
+    found, _ = appointment_for(actor=actor, public_id=appointment_id)
+    return _appointment_out(_reloaded(services.appointment_mark_no_show(actor=actor, appointment=found)))
+
+
+@api.post("/appointments/{appointment_id}/complete", response={200: schemas.AppointmentOut, **REFUSALS},
+          tags=["appointments"], summary="The clinician: the appointment is done (status fulfilled)")
+def complete(request: HttpRequest, appointment_id: str):
+    actor = _actor(request)
+    found, _ = appointment_for(actor=actor, public_id=appointment_id)
+    return _appointment_out(_reloaded(services.appointment_complete(actor=actor, appointment=found)))

@@ -1,0 +1,106 @@
+"""The clinician's day: their own appointments for a date, and marking one done."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from carebridge.audit.models import AuditAction, AuditEvent
+from carebridge.core.actor import Actor
+from carebridge.scheduling import services
+from carebridge.scheduling.models import Appointment, AppointmentStatus
+from carebridge.testing.schedule import slot_at
+
+NINE = dt.time(9, 0)
+MY_DAY = reverse("scheduling:my_day")
+
+
+def _booked(world, day_offset=0) -> Appointment:
+    return services.appointment_book(actor=Actor.command_line(world.reception), patient=world.alice,
+                                     slot=slot_at(world, day_offset, NINE), appointment_type="Routine Consultation",
+                                     reason="Blood pressure review")
+
+
+def _complete_url(appointment) -> str:
+    return reverse("scheduling:complete", args=[appointment.public_id])
+
+
+def test_the_gp_sees_their_day_with_links_to_the_record(schedule, client_for):
+    appointment = _booked(schedule)
+    response = client_for(schedule.gp).get(MY_DAY)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>My day</h1>" in page and "Monday 30 November 2026 (today)" in page
+    assert reverse("records:record", args=[schedule.alice.public_id]) in page
+    assert "ARCHER, Alice" in page and "Blood pressure review" in page
+    assert _complete_url(appointment) in page
+    read = AuditEvent.objects.get(actor=schedule.gp, action=AuditAction.VIEW, object_type="clinician_day")
+    assert read.detail["patients"] == [str(schedule.alice.public_id)]
+
+
+def test_another_clinicians_day_is_not_shown(schedule, client_for):
+    _booked(schedule)
+    page = client_for(schedule.nurse).get(MY_DAY).content.decode()
+    assert "ARCHER, Alice" not in page and "No appointments on this day." in page
+
+
+def test_the_gp_marks_an_appointment_done(schedule, client_for):
+    appointment = _booked(schedule)
+    client = client_for(schedule.gp)
+    response = client.post(_complete_url(appointment), {"date": "2026-11-30"})
+    assert response.status_code == 302 and response["Location"] == MY_DAY + "?date=2026-11-30"
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.FULFILLED
+    page = client.get(response["Location"]).content.decode()
+    assert "The appointment with Alice Archer is marked as done." in page and "Attended" in page
+    assert _complete_url(appointment) not in page
+
+
+def test_an_appointment_on_another_day_cannot_be_marked_done(schedule, client_for):
+    appointment = _booked(schedule, day_offset=1)
+    client = client_for(schedule.gp)
+    assert _complete_url(appointment) not in client.get(MY_DAY, {"date": "2026-12-01"}).content.decode()
+    response = client.post(_complete_url(appointment), {"date": "2026-12-01"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "There is a problem" in page
+    assert "Patients can be checked in only on the day of their appointment." in page
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_only_the_clinician_seeing_the_patient_marks_it_done(schedule, client_for):
+    # The practice nurse may open Alice's record, but the appointment is the GP's.
+    appointment = _booked(schedule)
+    response = client_for(schedule.nurse).post(_complete_url(appointment), {"date": "2026-11-30"})
+    assert "Only the clinician seeing the patient marks the appointment done." in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_a_clinician_without_a_relationship_gets_404(schedule, client_for):
+    appointment = _booked(schedule)
+    response = client_for(schedule.other_gp).post(_complete_url(appointment), {"date": "2026-11-30"})
+    assert response.status_code == 404
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    denial = AuditEvent.objects.get(actor=schedule.other_gp, action=AuditAction.DENY)
+    assert denial.patient_id == schedule.alice.pk
+
+
+@pytest.mark.parametrize("name", ["reception", "manager", "alice_user", "porter", "admin", "privacy"])
+def test_my_day_is_for_clinicians_only(schedule, client_for, name):
+    appointment = _booked(schedule)
+    user = getattr(schedule, name)
+    client = client_for(user)
+    assert client.get(MY_DAY).status_code == 404
+    assert client.post(_complete_url(appointment), {"date": "2026-11-30"}).status_code == 404
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert AuditEvent.objects.filter(actor=user, action=AuditAction.DENY, object_type="clinician_day").count() == 2
+
+
+def test_marking_done_needs_a_post(schedule, client_for):
+    appointment = _booked(schedule)
+    assert client_for(schedule.gp).get(_complete_url(appointment)).status_code == 405
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED

@@ -1,0 +1,151 @@
+"""The FHIR R4 API at /fhir/: authentication, dispatch to interactions.py, errors as OperationOutcomes.
+
+Bearer tokens only (never the session cookie), so CSRF does not apply: see carebridge/api/auth.py.
+"""
+
+import functools
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+from carebridge.api.auth import actor_for, bearer_token, user_for_token, www_authenticate
+from carebridge.core import clock
+from carebridge.fhir.interactions import SUPPORTED, Call, ResourceSupport
+from carebridge.fhir.outcomes import FhirError, error_response, fhir_response, not_found, slot_taken
+from carebridge.fhir.systems import FHIR_JSON, FHIR_VERSION
+from carebridge.scheduling.errors import NotPermitted, SchedulingRefused, SlotUnavailable
+
+_JSON_FORMATS = {"json", "application/json", FHIR_JSON}
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("fhir:base"))
+
+
+def _outcomes(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every failure becomes an OperationOutcome with the right status; never a traceback."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            fmt = request.GET.get("_format")
+            if fmt and fmt not in _JSON_FORMATS:
+                raise FhirError(406, "not-supported", "This server speaks FHIR JSON only (_format=json).")
+            return view(request, *args, **kwargs)
+        except FhirError as error:
+            response = error_response(error)
+        except Http404:
+            response = error_response(not_found())
+        except SlotUnavailable as refusal:
+            response = error_response(slot_taken(refusal.message))
+        except NotPermitted as refusal:
+            # Only reached after the record was found and shown to this user, so 403 reveals nothing.
+            response = error_response(FhirError(403, "forbidden", refusal.message))
+        except SchedulingRefused as refusal:
+            response = error_response(FhirError(422, "business-rule", refusal.message))
+        if response.status_code == 401:
+            response["WWW-Authenticate"] = www_authenticate(request)
+        return response
+
+    # Token-authenticated only: see the module docstring.
+    return csrf_exempt(wrapper)
+
+
+def _call(request: HttpRequest) -> Call:
+    user = user_for_token(bearer_token(request) or "")
+    if user is None:
+        raise FhirError(401, "login", "Send a valid API token: Authorization: Bearer <token>.")
+    return Call(request=request, actor=actor_for(request, user, "fhir"), base_url=_base_url(request))
+
+
+def _support(resource_type: str) -> ResourceSupport:
+    support = SUPPORTED.get(resource_type)
+    if support is None:
+        raise FhirError(404, "not-supported", f"{resource_type} is not a resource type this server supports.")
+    return support
+
+
+def _not_allowed(allowed: list[str], method: str, what: str) -> HttpResponse:
+    response = error_response(FhirError(405, "not-supported", f"{method} is not supported on {what}."))
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+@_outcomes
+def base(request: HttpRequest) -> HttpResponse:
+    raise FhirError(404, "not-supported", "Nothing lives at the base URL: see metadata for what does.")
+
+
+@_outcomes
+def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
+    call = _call(request)
+    support = _support(resource_type)
+    if request.method == "GET":
+        return support.search(call)
+    if request.method == "POST" and support.create is not None:
+        return support.create(call)
+    return _not_allowed(["GET", "POST"] if support.create else ["GET"], request.method, resource_type)
+
+
+@_outcomes
+def instance_level(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    call = _call(request)
+    support = _support(resource_type)
+    if request.method == "GET":
+        return support.read(call, resource_id)
+    if request.method == "PUT" and support.update is not None:
+        return support.update(call, resource_id)
+    if request.method == "PATCH" and support.patch is not None:
+        return support.patch(call, resource_id)
+    allowed = ["GET"] + [method for method, handler in (("PUT", support.update), ("PATCH", support.patch)) if handler]
+    return _not_allowed(allowed, request.method, f"{resource_type}/{resource_id}")
+
+
+@_outcomes
+def unsupported(request: HttpRequest, rest: str) -> HttpResponse:
+    _call(request)
+    raise FhirError(404, "not-supported", f"{rest} is not an interaction this server supports.")
+
+
+@_outcomes
+def metadata(request: HttpRequest) -> HttpResponse:
+    """The CapabilityStatement. Open to anyone: it says what the server does, not what it holds."""
+    if request.method != "GET":
+        return _not_allowed(["GET"], request.method, "metadata")
+    return fhir_response(capability_statement(_base_url(request)))
+
+
+def capability_statement(base_url: str) -> CapabilityStatement:
+    return CapabilityStatement(
+        status="active",
+        date=clock.now(),
+        publisher="Carebridge",
+        kind="instance",
+        software={"name": "Carebridge"},
+        implementation={"description": "Carebridge FHIR R4 API: appointments, slots and the people and places "
+                                       "they involve", "url": base_url},
+        fhirVersion=FHIR_VERSION,
+        format=["json", FHIR_JSON],
+        patchFormat=["application/json-patch+json", FHIR_JSON],
+        rest=[{
+            "mode": "server",
+            "documentation": ("Authorization: Bearer <token>, issued with `carebridge api-token USERNAME`. The "
+                              "token acts as that user, with their role and relationships; records they may not "
+                              "see answer 404, exactly as records that do not exist."),
+            "security": {"cors": False, "description": "Bearer tokens; every patient read and change is audited."},
+            "resource": [{
+                "type": name,
+                "profile": f"http://hl7.org/fhir/StructureDefinition/{name}",
+                "documentation": support.documentation,
+                "interaction": [{"code": code} for code in support.interactions],
+                "versioning": "no-version",
+                "readHistory": False,
+                "updateCreate": False,
+                "searchParam": [{"name": param.name, "type": param.type, "documentation": param.documentation}
+                                for param in support.search_params],
+            } for name, support in SUPPORTED.items()],
+        }],
+    )
