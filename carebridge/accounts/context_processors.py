@@ -1,4 +1,4 @@
-from carebridge.accounts.roles import PATIENT_FINDER_ROLES, REGISTRATION_ROLES, ROLE_LABELS, Role, role_of
+from carebridge.core.roles import PATIENT_FINDER_ROLES, REGISTRATION_ROLES, ROLE_LABELS, Role, role_of
 
 
 def navigation(request):

@@ -1,15 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-
-class AccountKind(models.TextChoices):
-    """What a login stands for. Patients, clinicians and staff are linked from their own records."""
-
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician"
-    STAFF = "staff", "Staff member"
-    SYSTEM_ADMIN = "system_admin", "System administrator"
-    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+from carebridge.core.roles import AccountKind
 
 
 class User(AbstractUser):

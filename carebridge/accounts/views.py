@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from carebridge.accounts.forms import SignInForm
 from carebridge.accounts.invitations import InvitationNoLongerValid, portal_invitation_accept, portal_invitation_tokens
 from carebridge.accounts.models import AccountKind
-from carebridge.accounts.roles import Role, role_of
+from carebridge.core.roles import Role, role_of
 from carebridge.audit.services import audit_sign_in, audit_sign_in_failed, audit_sign_out
 from carebridge.core.actor import Actor, client_ip
 

@@ -19,7 +19,7 @@ from ninja.errors import AuthenticationError
 from ninja.openapi.docs import Swagger
 
 from carebridge.accounts.models import User
-from carebridge.accounts.roles import ROLE_LABELS, role_of
+from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.api import schemas
 from carebridge.api.auth import BearerToken, actor_for, www_authenticate
 from carebridge.api.visibility import slots_facility_id

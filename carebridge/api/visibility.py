@@ -9,7 +9,7 @@ for another facility's, so each sees the slots of the one facility they book at:
 """
 
 from carebridge.accounts.models import User
-from carebridge.accounts.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
+from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
 
 
 def slots_facility_id(user: User) -> int | None:

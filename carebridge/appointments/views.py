@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carebridge.accounts.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
+from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
 from carebridge.audit.models import AuditAction
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core import clock

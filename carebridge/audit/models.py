@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from carebridge.accounts.roles import ROLE_LABELS
+from carebridge.core.roles import ROLE_LABELS
 
 ROLE_LABELS_BY_VALUE = {role.value: label for role, label in ROLE_LABELS.items()}
 

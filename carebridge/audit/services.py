@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from carebridge.accounts.roles import role_of
+from carebridge.core.roles import role_of
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core import clock
 from carebridge.core.actor import Actor

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from carebridge.accounts.models import AccountKind, User
-from carebridge.accounts.roles import ROLE_LABELS, role_of
+from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.accounts.services import user_create
 from carebridge.core.actor import Actor
 from carebridge.csvio.report import ImportReport

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from carebridge.accounts.roles import Role, clinician_role, staff_role
+from carebridge.core.roles import Role, clinician_role, staff_role
 from carebridge.core.fields import EmploymentStatus, SourceRecord
 
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from carebridge.accounts.invitations import invitation_link
 from carebridge.accounts.models import AccountKind, User
-from carebridge.accounts.roles import REGISTRATION_ROLES, role_of
+from carebridge.core.roles import REGISTRATION_ROLES, role_of
 from carebridge.accounts.services import user_create
 from carebridge.audit.models import AuditAction
 from carebridge.audit.services import audit_denial, audit_record

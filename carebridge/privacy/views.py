@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from carebridge.accounts.roles import Role, role_of
+from carebridge.core.roles import Role, role_of
 from carebridge.audit.models import AuditAction
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor

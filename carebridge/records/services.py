@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from carebridge.accounts.roles import CLINICAL_ROLES, Role, role_of
+from carebridge.core.roles import CLINICAL_ROLES, Role, role_of
 from carebridge.audit.models import AuditAction
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core import clock, nhs_number

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from carebridge.accounts.roles import CLINICAL_ROLES, PATIENT_FINDER_ROLES, Role, role_of
+from carebridge.core.roles import CLINICAL_ROLES, PATIENT_FINDER_ROLES, Role, role_of
 from carebridge.audit.models import AuditAction
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from carebridge.accounts.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
+from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
 from carebridge.audit.models import AuditAction
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core import clock

@@ -62,7 +62,7 @@ def test_the_hyphenated_command_name_is_accepted():
 
 
 def test_a_token_authenticates_in_one_query_with_the_role_loaded(world):
-    from carebridge.accounts.roles import Role, role_of
+    from carebridge.core.roles import Role, role_of
 
     _, token = api_token_issue(actor=Actor.command_line(), user=world.gp, label="")
     ApiToken.objects.update(last_used_at=clock.now())

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.test import RequestFactory
 
 from carebridge.accounts.models import AccountKind, User
-from carebridge.accounts.roles import Role, role_of
+from carebridge.core.roles import Role, role_of
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor

@@ -1,14 +1,28 @@
-"""The role a signed-in user works in, derived from what their login is linked to.
+"""What kind of account a login is, and the role its user works in, derived from what it is linked to.
 
 A clinician's role follows their job title, a staff member's their job and access level, so that a
 change of job in the staff record changes what the login may do without a second place to update.
 """
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
 
-from carebridge.accounts.models import AccountKind, User
+if TYPE_CHECKING:
+    from carebridge.accounts.models import User
+
+
+class AccountKind(models.TextChoices):
+    """What a login stands for. Patients, clinicians and staff are linked from their own records."""
+
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
+    STAFF = "staff", "Staff member"
+    SYSTEM_ADMIN = "system_admin", "System administrator"
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+
 
 
 class Role(StrEnum):
@@ -76,7 +90,7 @@ def clinician_role(job_title: str, facility_is_hospital: bool) -> Role:
     return Role.GP
 
 
-def role_of(user: User | None) -> Role:
+def role_of(user: "User | None") -> Role:
     if user is None or not user.is_authenticated or not user.is_active:
         return Role.NONE
     cached = getattr(user, "_carebridge_role", None)
@@ -87,7 +101,7 @@ def role_of(user: User | None) -> Role:
     return role
 
 
-def _derive_role(user: User) -> Role:
+def _derive_role(user: "User") -> Role:
     # The linked records point at the user (one-to-one), so the reverse accessors are used here
     # rather than importing the apps above accounts.
     if user.kind == AccountKind.PATIENT:
@@ -105,7 +119,7 @@ def _derive_role(user: User) -> Role:
     return Role.NONE
 
 
-def _linked(user: User, accessor: str):
+def _linked(user: "User", accessor: str):
     try:
         return getattr(user, accessor)
     except ObjectDoesNotExist:
