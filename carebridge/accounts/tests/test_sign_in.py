@@ -82,3 +82,17 @@ def test_sign_in_refuses_a_post_without_the_csrf_token(world):
     client = Client(enforce_csrf_checks=True)
     response = client.post(LOGIN, {"username": "gp", "password": PASSWORD})
     assert response.status_code == 403
+
+
+def test_an_email_username_signs_in_whatever_its_case(world):
+    world.alice_user.username = "alice.archer@example.org"
+    world.alice_user.save()
+    response = Client().post(LOGIN, {"username": "  Alice.Archer@Example.org ", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("records:my_record")
+
+
+def test_changing_the_case_of_the_username_does_not_dodge_the_lockout(world):
+    client = Client()
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": "gp" if attempt % 2 else "GP", "password": "not-the-password"})
+    assert client.post(LOGIN, {"username": "Gp", "password": PASSWORD}).status_code == 429
