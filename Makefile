@@ -1,5 +1,6 @@
 # Carebridge: `make run` starts the demo on http://127.0.0.1:8000/, `make test` runs every test on
-# SQLite and on PostgreSQL. Both start from a clean clone; see docs/running.md.
+# SQLite and on PostgreSQL. Both start from a clean clone; see docs/running.md. `make bench` measures
+# booking, search and lookup against DESIGN section 8 (docs/benchmarks.md).
 
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -7,13 +8,18 @@ VENDOR := carebridge/core/static/vendor
 
 # The steps depend on each other in ways make cannot see (the Debian packages before the venv).
 .NOTPARALLEL:
-.PHONY: run test
+.PHONY: run test bench
 
 run: system-packages-run $(VENV)/.installed-run $(VENDOR)/.installed
 	$(PYTHON) bin/run
 
 test: system-packages-test $(VENV)/.installed-test $(VENDOR)/.installed
 	bin/test
+
+# The API and a bare Django ceiling under load, on a throwaway PostgreSQL (or BENCH_DATABASE_URL's
+# server). Needs no test tools and no front-end files; see docs/benchmarks.md for the settings.
+bench: system-packages-run $(VENV)/.installed-run
+	$(PYTHON) bench/run.py
 
 .PHONY: system-packages-run system-packages-test
 system-packages-run system-packages-test: system-packages-%:

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from ceiling import views
+
+urlpatterns = [
+    path("healthz", views.healthz),
+    path("book", views.book),
+    path("slots", views.slots),
+]

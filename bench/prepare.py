@@ -1,0 +1,265 @@
+"""Benchmark set-up inside Django: schedules if the demo has none, API tokens, and the plan of requests.
+
+Run by bench/run.py with the virtualenv's Python and DATABASE_URL naming the benchmark database, after
+`carebridge seed-demo`. Writes a JSON plan: a front-desk login and its API token at each GP surgery
+(the demo's `reception` first), which (patient, slot) pairs each booking scenario books, which searches
+and NHS-number lookups to send, each as which desk. The application books a surgery's own patients into
+its own slots, as its front desk may; every pair uses a slot free an hour or more ahead and a patient
+with no appointment ahead, each once across all scenarios, so a booking can only be refused because
+another booking of the same run took the slot (the race), never by the rules about the past or about a
+patient's overlapping appointments. Every other free slot is kept for the ceiling, which checks nothing.
+
+Bench-only writes (the database is the benchmark's own and thrown away): front-desk staff without a
+login get one through `accounts.services.user_create` (with no password, so nobody can sign in with it);
+and when seed-demo gave clinicians no weekly sessions, every GP surgery gets opening hours and every
+clinician there a weekly pattern, through `scheduling.services.opening_hours_set` and `sessions_set`
+acting as the surgery's practice manager, so the slots are made exactly as a manager's would be."""
+
+import argparse
+import datetime as dt
+import io
+import itertools
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# `DATABASE_URL` comes from the caller; the demo flag lets the settings run without a SECRET_KEY.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carebridge.config.settings")
+os.environ.setdefault("CAREBRIDGE_DEMO", "true")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command, get_commands  # noqa: E402
+from django.db.models import Exists, OuterRef  # noqa: E402
+
+from carebridge.accounts.models import AccountKind, User  # noqa: E402
+from carebridge.accounts.services import user_create  # noqa: E402
+from carebridge.core import clock  # noqa: E402
+from carebridge.core.actor import Actor  # noqa: E402
+from carebridge.core.roles import Role  # noqa: E402
+from carebridge.organisations.models import Clinician, Facility, FacilityType, StaffMember  # noqa: E402
+from carebridge.patients.models import Patient  # noqa: E402
+from carebridge.scheduling import selectors, services  # noqa: E402
+from carebridge.scheduling.models import HOLDING_STATUSES, Appointment, ClinicianSession, Slot  # noqa: E402
+
+# The demo login the application's booking, search and lookup run as (a receptionist at a surgery).
+RECEPTION_USERNAME = "reception"
+BOOKED_TYPE = "Routine Consultation"
+
+# The bench-only weekly pattern: surgery open 08:00-18:30 on weekdays; morning and afternoon surgery in
+# 10-minute slots (48 a day per clinician), GPs for consultations, nurses for their own work.
+BENCH_OPENING = {weekday: [(dt.time(8, 0), dt.time(18, 30))] for weekday in range(5)}
+BENCH_SESSIONS = ((dt.time(8, 30), dt.time(12, 30)), (dt.time(14, 0), dt.time(18, 0)))
+BENCH_SLOT_MINUTES = 10
+GP_TYPES = ("Routine Consultation", "Follow-up", "Urgent Consultation")
+NURSE_TYPES = ("Routine Consultation", "Vaccination", "Health Check", "Follow-up")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plan", required=True, type=Path)
+    parser.add_argument("--app-bookings", type=int, required=True,
+                        help="at most this many (patient, slot) pairs for each spread-booking run at the app")
+    parser.add_argument("--ceiling-bookings", type=int, required=True,
+                        help="at most this many pairs for each spread-booking run at the ceiling")
+    parser.add_argument("--spread-runs", type=int, default=2, help="spread-booking runs per server (8, 32 clients)")
+    parser.add_argument("--race-slots", type=int, default=20)
+    parser.add_argument("--race-clients", type=int, default=64)
+    parser.add_argument("--warmup-bookings", type=int, default=20)
+    parser.add_argument("--desks", type=int, default=16, help="book at up to this many GP surgeries")
+    parser.add_argument("--reads", type=int, default=20000, help="searches and lookups to draw (each)")
+    parser.add_argument("--seed", type=int, default=8)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    schedule_note = ensure_schedules()
+    if "api_token" not in get_commands():
+        # The plan is useless without tokens; run.py says so.
+        args.plan.write_text(json.dumps({"token": None}))
+        return 0
+    now = clock.now()
+    # Leave an hour's margin so no chosen slot starts (and stops being bookable) during the run.
+    earliest = now + dt.timedelta(hours=1)
+
+    # A front desk at each surgery (the demo's `reception` first), each booking its own surgery's patients
+    # into its own surgery's slots: the application's rules allow exactly that.
+    desks = front_desks(args.desks)
+    home = desks[0]
+    app_pairs_by_desk, ceiling_slots, app_patient_ids = [], [], set()
+    race_requests: list[dict] | None = None
+    for number, desk in enumerate(desks):
+        slots = list(selectors.free_slots(facility_id=desk.facility.pk, starts_from=earliest,
+                                          appointment_type=BOOKED_TYPE).values_list("public_id", flat=True))
+        rng.shuffle(slots)
+        # Every other free slot is left to the ceiling, which books the same tables with no checks.
+        slots, spare = slots[0::2], slots[1::2]
+        ceiling_slots += spare
+        patients = free_patients(Patient.objects.filter(registered_surgery=desk.facility), now, rng)
+        app_patient_ids.update(patients)
+        if number == 0:
+            race_requests, slots, patients = race(slots, patients, args.race_slots, args.race_clients)
+            if race_requests is None:
+                print(f"prepare: too few free slots or patients at {desk.facility.name} for the race",
+                      file=sys.stderr)
+                return 1
+            for request in race_requests:
+                request["desk"] = 0
+        app_pairs_by_desk.append([{**pair, "desk": number} for pair in pairs(patients, slots)])
+    # Round robin over the surgeries, so each run spreads its bookings over all of them.
+    app_pairs = [pair for group in itertools.zip_longest(*app_pairs_by_desk) for pair in group if pair]
+    app_warmup, app_pairs = app_pairs[:args.warmup_bookings], app_pairs[args.warmup_bookings:]
+    app_each = min(args.app_bookings, len(app_pairs) // args.spread_runs)
+
+    rng.shuffle(ceiling_slots)
+    wanted = args.race_clients + args.warmup_bookings + args.spread_runs * args.ceiling_bookings
+    # The ceiling checks nothing about patients; it only needs ones the application's runs leave alone.
+    ceiling_patients = [patient for patient in Patient.objects.order_by("pk").values_list("public_id", flat=True)
+                        [:wanted + len(app_patient_ids)] if patient not in app_patient_ids][:wanted]
+    ceiling_race, ceiling_slots, ceiling_patients = race(ceiling_slots, ceiling_patients, args.race_slots,
+                                                         args.race_clients)
+    ceiling_pairs = pairs(ceiling_patients, ceiling_slots)
+    ceiling_warmup, ceiling_pairs = ceiling_pairs[:args.warmup_bookings], ceiling_pairs[args.warmup_bookings:]
+    ceiling_each = min(args.ceiling_bookings, len(ceiling_pairs) // args.spread_runs)
+
+    # Reads: each at a random desk, about its own surgery (the API shows staff their own facility only).
+    searches, lookups = [], []
+    days = {number: days_with_slots(desk.facility, earliest) for number, desk in enumerate(desks)}
+    numbers = {number: list(Patient.objects.filter(registered_surgery=desk.facility, nhs_number__isnull=False)
+                            .values_list("nhs_number", flat=True)) for number, desk in enumerate(desks)}
+    readers = [number for number in range(len(desks)) if days[number] and numbers[number]]
+    for _ in range(args.reads):
+        number = rng.choice(readers)
+        searches.append({"desk": number, "query": {"facility": str(desks[number].facility.public_id),
+                                                   "date": rng.choice(days[number]).isoformat(),
+                                                   "appointment_type": BOOKED_TYPE}})
+        lookups.append({"desk": number, "nhs_number": rng.choice(numbers[number])})
+
+    plan = {
+        "desks": [{"username": desk.user.username, "facility": desk.facility.name,
+                   "token": api_token(desk.user.username)} for desk in desks],
+        "token": True,
+        "appointment_type": BOOKED_TYPE,
+        "schedules": schedule_note,
+        "counts": {
+            "patients": Patient.objects.count(),
+            "slots": Slot.objects.count(),
+            "surgeries": len(desks),
+            "free_slots": sum(len(group) for group in app_pairs_by_desk) * 2 + len(ceiling_slots),
+        },
+        "app_race": race_requests,
+        "ceiling_race": ceiling_race or [],
+        "app_warmup": app_warmup,
+        "app_spread": [app_pairs[run * app_each:(run + 1) * app_each] for run in range(args.spread_runs)],
+        "ceiling_warmup": ceiling_warmup,
+        "ceiling_spread": [ceiling_pairs[run * ceiling_each:(run + 1) * ceiling_each]
+                           for run in range(args.spread_runs)],
+        "searches": searches,
+        "lookups": lookups,
+    }
+    args.plan.write_text(json.dumps(plan))
+    print(f"prepare: booking at {len(desks)} surgeries (the race at {home.facility.name}, as {home.user.username!r});"
+          f" up to {app_each:,} bookings per spread run at the app, {ceiling_each:,} at the ceiling.")
+    return 0
+
+
+@dataclass(frozen=True)
+class Desk:
+    user: User
+    facility: Facility
+
+
+def front_desks(most: int) -> list[Desk]:
+    """The demo's reception login, then a front-desk login at each other GP surgery (made if missing)."""
+    reception = User.objects.select_related("staff_member__facility").get(username=RECEPTION_USERNAME)
+    desks = [Desk(reception, reception.staff_member.facility)]
+    for surgery in (Facility.objects.filter(facility_type=FacilityType.GP_SURGERY)
+                    .exclude(pk=reception.staff_member.facility_id).order_by("pk")):
+        if len(desks) >= most:
+            break
+        staff = next((member for member in StaffMember.objects.filter(facility=surgery).order_by("pk")
+                      .select_related("user") if member.role == Role.FRONT_DESK), None)
+        if staff is None:
+            continue
+        desks.append(Desk(staff.user or login_for(staff, "bench-desk"), surgery))
+    return desks
+
+
+def ensure_schedules() -> str:
+    """Weekly sessions for every GP surgery's clinicians, unless the seed made some. Says which happened."""
+    if ClinicianSession.objects.exists():
+        return "from seed-demo"
+    started = time.perf_counter()
+    surgeries = Facility.objects.filter(facility_type=FacilityType.GP_SURGERY).order_by("pk")
+    for surgery in surgeries:
+        actor = Actor.command_line(manager_login(surgery))
+        services.opening_hours_set(actor=actor, facility=surgery, hours=BENCH_OPENING)
+        for clinician in Clinician.objects.filter(workplace=surgery).order_by("pk"):
+            types = NURSE_TYPES if clinician.role == Role.NURSE else GP_TYPES
+            services.sessions_set(actor=actor, clinician=clinician, sessions=[
+                services.WeeklySession(weekday, start, end, BENCH_SLOT_MINUTES, types)
+                for weekday in range(5) for start, end in BENCH_SESSIONS])
+    seconds = time.perf_counter() - started
+    note = (f"bench-only: seed-demo made no weekly sessions, so prepare.py gave the {surgeries.count()} GP surgeries "
+            f"opening hours and their clinicians weekday sessions ({BENCH_SLOT_MINUTES}-minute slots) through "
+            f"opening_hours_set/sessions_set as each practice manager, in {seconds:.1f} s")
+    print(f"prepare: {note}; {Slot.objects.count():,} slots.")
+    return note
+
+
+def manager_login(surgery: Facility) -> User:
+    managers = [staff for staff in StaffMember.objects.filter(facility=surgery).select_related("user")
+                if staff.role == Role.FACILITY_MANAGER]
+    if not managers:
+        raise SystemExit(f"prepare: {surgery.name} has no practice manager to set its schedules")
+    return managers[0].user or login_for(managers[0], "bench-manager")
+
+
+def login_for(staff: StaffMember, prefix: str) -> User:
+    """A login for a staff member who has none (bench-only; it has no password, so nobody can sign in)."""
+    user = user_create(actor=Actor.command_line(), username=f"{prefix}-{staff.public_id}", kind=AccountKind.STAFF,
+                       password=None, first_name=staff.first_name, last_name=staff.last_name, linked_record=staff)
+    return user
+
+
+def free_patients(patients, now: dt.datetime, rng: random.Random, limit: int | None = None) -> list:
+    """Patients with no appointment ahead of them, shuffled: no booking of theirs can overlap another."""
+    ahead = Appointment.objects.filter(patient=OuterRef("pk"), status__in=HOLDING_STATUSES, starts_at__gt=now)
+    chosen = list(patients.filter(~Exists(ahead)).order_by("pk").values_list("public_id", flat=True)[:limit])
+    rng.shuffle(chosen)
+    return chosen
+
+
+def race(slots: list, patients: list, slot_count: int, client_count: int) -> tuple[list | None, list, list]:
+    """The race's requests (client n books slot n mod `slot_count`, each for a patient of its own), and
+    the slots and patients left over; None for the race when there are too few of either."""
+    if len(slots) < slot_count or len(patients) < client_count:
+        return None, slots, patients
+    requests = [{"slot": str(slots[number % slot_count]), "patient": str(patient)}
+                for number, patient in enumerate(patients[:client_count])]
+    return requests, slots[slot_count:], patients[client_count:]
+
+
+def pairs(patients: list, slots: list) -> list[dict[str, str]]:
+    return [{"patient": str(patient), "slot": str(slot)} for patient, slot in zip(patients, slots)]
+
+
+def days_with_slots(facility: Facility, earliest: dt.datetime) -> list[dt.date]:
+    starts = Slot.objects.filter(facility=facility, starts_at__gte=earliest).values_list("starts_at", flat=True)
+    return sorted({start.astimezone(clock.LONDON).date() for start in starts})
+
+
+def api_token(username: str) -> str:
+    """What `carebridge api-token USERNAME` prints."""
+    out = io.StringIO()
+    call_command("api_token", username, label="make bench", stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip().splitlines()[-1].strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
