@@ -347,8 +347,9 @@ def slots_extend_horizon(*, actor: Actor) -> int:
 
 # --- Appointments ---------------------------------------------------------------------------------------
 
-def _lock_slot(slot: Slot) -> Slot:
-    # Re-read inside the transaction: the caller's copy may be stale.
+def _current_slot(slot: Slot) -> Slot:
+    # Re-read inside the transaction: the caller's copy may be stale (withdrawn since). No lock is
+    # needed: the one-appointment-per-slot index decides between racing bookings.
     return Slot.objects.select_related("facility", "clinician").get(pk=slot.pk)
 
 
@@ -398,7 +399,7 @@ def appointment_book(*, actor: Actor, patient: Patient, slot: Slot, appointment_
                      reason: str = "") -> Appointment:
     """Book `slot` for `patient`. The caller has already checked the actor may see the patient."""
     now = clock.now()
-    slot = _lock_slot(slot)
+    slot = _current_slot(slot)
     _require_may_book(actor, patient=patient, facility=slot.facility)
     _check_slot_bookable(slot, appointment_type, now)
     # One booking at a time per patient, so two tabs cannot book overlapping times.
@@ -425,7 +426,7 @@ def appointment_move(*, actor: Actor, appointment: Appointment, new_slot: Slot, 
     never holds both and never loses both: if the new slot is taken, nothing changes."""
     now = clock.now()
     appointment = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
-    new_slot = _lock_slot(new_slot)
+    new_slot = _current_slot(new_slot)
     _require_may_book(actor, patient=appointment.patient, facility=new_slot.facility)
     if appointment.status != AppointmentStatus.BOOKED:
         raise SchedulingRefused("Only a booked appointment can be moved.")
