@@ -13,11 +13,16 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def running_clock():
-    """Every test starts with the real clock; a test that freezes it is undone afterwards."""
-    from carebridge.core import clock
+def base_clock():
+    """Every test starts with the clock stopped at the suite's base moment (carebridge/testing/days.py).
 
-    clock.freeze(None)
+    Autouse, so it runs before `world` and any other fixture that builds data: nothing a test sees
+    depends on the day the suite runs. A test that moves the clock is undone by the next test's start.
+    """
+    from carebridge.core import clock
+    from carebridge.testing.days import BASE_MOMENT
+
+    clock.freeze(BASE_MOMENT)
     yield
     clock.freeze(None)
 
@@ -45,7 +50,10 @@ def client_for(client):
 
 @pytest.fixture
 def schedule(world, settings):
-    """The world, with the GP working 09:00-12:00 weekdays in 15-minute slots; clock on a Monday, 07:00."""
+    """The world, with the GP working 09:00-12:00 weekdays in 15-minute slots; clock on a Monday, 07:00.
+
+    The Monday is the base day's, or the first one after it (carebridge/testing/schedule.py).
+    """
     from carebridge.testing.schedule import build_schedule
 
     return build_schedule(world, settings)
