@@ -13,10 +13,12 @@ class AuditSearchForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "nhsuk-select" if isinstance(field.widget, forms.Select)
-                                          else "nhsuk-input")
+            field.widget.attrs.setdefault(
+                "class", "nhsuk-select" if isinstance(field.widget, forms.Select) else "nhsuk-input"
+            )
 
 
 class BreakGlassReviewForm(forms.Form):
-    note = forms.CharField(label="Your conclusion", max_length=2000,
-                           widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 2}))
+    note = forms.CharField(
+        label="Your conclusion", max_length=2000, widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 2})
+    )

@@ -1,24 +1,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from carebridge.core.roles import Role, role_of
-from carebridge.audit.models import AuditAction
+from carebridge.access.models import BreakGlassAccess
+from carebridge.access.services import break_glass_review
+from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor
+from carebridge.core.errors import Invalid
+from carebridge.core.roles import Role, role_of
 from carebridge.privacy.forms import AuditSearchForm, BreakGlassReviewForm
-from carebridge.privacy.selectors import audit_events_matching, break_glass_accesses
-from carebridge.records.models import BreakGlassAccess
-from carebridge.records.services import break_glass_review
+from carebridge.privacy.selectors import audit_events_matching, audit_trail_rows, break_glass_accesses
 
 
 def _require_privacy_officer(request) -> None:
     if role_of(request.user) != Role.PRIVACY_OFFICER:
-        audit_denial(actor=Actor.from_request(request), object_type="privacy", detail={"path": request.path})
+        audit_denial(actor=Actor.from_request(request), object_type=AuditObject.PRIVACY, detail={"path": request.path})
         raise Http404
 
 
@@ -28,13 +28,27 @@ def audit_search(request):
     _require_privacy_officer(request)
     form = AuditSearchForm(request.GET or None)
     criteria = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    # Reading the trail is itself recorded, so that the privacy office is accountable too. It is written
+    # before the page is counted, so the count and the rows shown agree.
+    audit_record(
+        actor=Actor.from_request(request),
+        action=AuditAction.SEARCH,
+        object_type=AuditObject.AUDIT_TRAIL,
+        detail={"criteria": {key: str(value) for key, value in criteria.items() if value}},
+    )
     page = Paginator(audit_events_matching(**criteria), 50).get_page(request.GET.get("page"))
-    # Reading the trail is itself recorded, so that the privacy office is accountable too.
-    audit_record(actor=Actor.from_request(request), action=AuditAction.SEARCH, object_type="audit_trail",
-                 detail={"criteria": {key: str(value) for key, value in criteria.items() if value}})
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "privacy/audit.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request,
+        "privacy/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": audit_trail_rows(page.object_list),
+            "query": query.urlencode(),
+        },
+    )
 
 
 @require_GET
@@ -42,10 +56,15 @@ def audit_search(request):
 def break_glass_list(request):
     _require_privacy_officer(request)
     show_all = request.GET.get("show") == "all"
-    return render(request, "privacy/break_glass.html", {
-        "grants": break_glass_accesses(unreviewed_only=not show_all)[:200], "show_all": show_all,
-        "form": BreakGlassReviewForm(),
-    })
+    return render(
+        request,
+        "privacy/break_glass.html",
+        {
+            "grants": break_glass_accesses(unreviewed_only=not show_all)[:200],
+            "show_all": show_all,
+            "form": BreakGlassReviewForm(),
+        },
+    )
 
 
 @require_POST
@@ -57,8 +76,8 @@ def break_glass_review_view(request, grant_id: int):
     if form.is_valid():
         try:
             break_glass_review(actor=Actor.from_request(request), grant_id=grant_id, note=form.cleaned_data["note"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+        except Invalid as problem:
+            messages.error(request, problem.message)
         else:
             messages.success(request, "Review recorded.")
     else:

@@ -3,15 +3,19 @@
 import pytest
 from django.urls import reverse
 
-from carebridge.audit.models import AuditAction, AuditEvent
+from carebridge.audit.models import AuditAction, AuditEvent, AuditObject
 from carebridge.audit.services import audit_record
 from carebridge.core.actor import Actor
 
 
 @pytest.fixture
 def event(world):
-    return audit_record(actor=Actor.command_line(world.gp), action=AuditAction.VIEW, object_type="patient",
-                        patient_id=world.alice.pk)
+    return audit_record(
+        actor=Actor.command_line(world.gp),
+        action=AuditAction.VIEW,
+        object_type=AuditObject.PATIENT,
+        patient_id=world.alice.pk,
+    )
 
 
 def test_the_administrator_reads_the_trail(world, client_for, event):
