@@ -19,13 +19,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from carebridge.accounts.models import AccountKind, User
-from carebridge.audit.models import AuditAction
+from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 
 VALID_FOR = dt.timedelta(hours=72)
-_EPOCH = dt.datetime(2001, 1, 1)
+_EPOCH = dt.datetime(2001, 1, 1)  # noqa: DTZ001 (naive UTC, like the timestamps in the tokens)
 
 
 class LinkState(StrEnum):
@@ -55,8 +55,10 @@ class PortalInvitationTokens(PasswordResetTokenGenerator):
         if issued_at is None:
             return LinkState.INVALID
         timestamp = self._num_seconds(issued_at)
-        if not any(constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token)
-                   for secret in [self.secret, *self.secret_fallbacks]):
+        if not any(
+            constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token)
+            for secret in [self.secret, *self.secret_fallbacks]
+        ):
             return LinkState.USED if user.has_usable_password() else LinkState.INVALID
         if self._now() - issued_at > VALID_FOR:
             return LinkState.EXPIRED
@@ -77,8 +79,9 @@ portal_invitation_tokens = PortalInvitationTokens()
 def invitation_link(user: User) -> tuple[str, dt.datetime]:
     """A new one-time link for the login, as an absolute URL, and the moment it stops working."""
     token = portal_invitation_tokens.make_token(user)
-    path = reverse("accounts:portal_invitation",
-                   kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token})
+    path = reverse(
+        "accounts:portal_invitation", kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token}
+    )
     return f"{settings.SITE_URL}{path}", clock.now() + VALID_FOR
 
 
@@ -99,6 +102,12 @@ def portal_invitation_accept(*, actor: Actor, user: User, token: str, password: 
     user.set_password(password)
     user.save(update_fields=["password"])
     patient_id = getattr(getattr(user, "patient", None), "pk", None)
-    audit_record(actor=actor, action=AuditAction.UPDATE, object_type="user", object_id=str(user.pk),
-                 patient_id=patient_id, detail={"password": "set with a portal invitation"})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.USER,
+        object_id=str(user.pk),
+        patient_id=patient_id,
+        detail={"password": "set with a portal invitation"},
+    )
     return user

@@ -2,25 +2,47 @@
 
 import hashlib
 import secrets
+from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
 from carebridge.accounts.models import AccountKind, ApiToken, User
-from carebridge.audit.models import AuditAction
+from carebridge.audit.models import AuditAction, AuditObject
+from carebridge.audit.refusals import refusals_audited
 from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
+from carebridge.core.changes import KEEP, Keep, apply_changes
+from carebridge.core.errors import Invalid, NotFound, NotPermitted
+from carebridge.core.roles import Role, role_of
 
 
 @transaction.atomic
-def user_create(*, actor: Actor, username: str, kind: AccountKind, password: str | None,
-                first_name: str = "", last_name: str = "", email: str = "", linked_record=None) -> User:
+def user_create(
+    *,
+    actor: Actor,
+    username: str,
+    kind: AccountKind,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    linked_record: Any = None,
+) -> User:
     """Create a login. `linked_record` is the Patient, Clinician or StaffMember it stands for.
 
     With no password the account cannot sign in until one is set (for example by an invitation).
     """
-    user = User(username=username, kind=kind, first_name=first_name, last_name=last_name, email=email,
-                is_staff=kind == AccountKind.SYSTEM_ADMIN, is_superuser=kind == AccountKind.SYSTEM_ADMIN)
+    user = User(
+        username=username,
+        kind=kind,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        is_staff=kind == AccountKind.SYSTEM_ADMIN,
+        is_superuser=kind == AccountKind.SYSTEM_ADMIN,
+    )
     if password:
         user.set_password(password)
     else:
@@ -32,9 +54,14 @@ def user_create(*, actor: Actor, username: str, kind: AccountKind, password: str
             raise ValueError(f"{linked_record} already has a login")
         linked_record.user = user
         linked_record.save(update_fields=["user"])
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="user", object_id=str(user.pk),
-                 patient_id=linked_record.pk if kind == AccountKind.PATIENT and linked_record else None,
-                 detail={"username": username, "kind": kind})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=AuditObject.USER,
+        object_id=str(user.pk),
+        patient_id=linked_record.pk if kind == AccountKind.PATIENT and linked_record else None,
+        detail={"username": username, "kind": kind},
+    )
     return user
 
 
@@ -52,12 +79,16 @@ def api_token_issue(*, actor: Actor, user: User, label: str = "") -> tuple[ApiTo
     if not user.is_active:
         raise ValueError(f"{user.username} is not an active account")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    api_token = ApiToken(user=user, label=label.strip()[:100], token_hash=api_token_hash(token),
-                         created_at=clock.now())
+    api_token = ApiToken(user=user, label=label.strip()[:100], token_hash=api_token_hash(token), created_at=clock.now())
     api_token.full_clean()
     api_token.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="api_token", object_id=str(api_token.pk),
-                 detail={"user": user.username, "label": api_token.label})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=AuditObject.API_TOKEN,
+        object_id=str(api_token.pk),
+        detail={"user": user.username, "label": api_token.label},
+    )
     return api_token, token
 
 
@@ -67,6 +98,220 @@ def api_token_revoke(*, actor: Actor, api_token: ApiToken) -> ApiToken:
     if api_token.revoked_at is None:
         api_token.revoked_at = clock.now()
         api_token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action=AuditAction.UPDATE, object_type="api_token", object_id=str(api_token.pk),
-                     detail={"user": api_token.user.username, "revoked": True})
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=AuditObject.API_TOKEN,
+            object_id=str(api_token.pk),
+            detail={"user": api_token.user.username, "revoked": True},
+        )
     return api_token
+
+
+# --- Who manages whose login; changing, closing and reopening logins ---------------------------------
+#
+# A login's kind and active flag decide what its user may see (core.roles.role_of), so every change to
+# them is a service with its audit row, whoever makes it: a manager's page, the admin site or a command.
+
+
+def _linked(user: User, accessor: str) -> Any:
+    try:
+        return getattr(user, accessor)
+    except ObjectDoesNotExist:
+        return None
+
+
+def workplace_id_of(user: User | None) -> int | None:
+    """The facility a login works at, through the clinician or staff record it stands for.
+
+    Read through the reverse accessors, as core.roles does, so accounts need not import the people apps.
+    """
+    if user is None:
+        return None
+    if (staff := _linked(user, "staff_member")) is not None:
+        return staff.facility_id
+    if (clinician := _linked(user, "clinician")) is not None:
+        return clinician.workplace_id
+    return None
+
+
+def is_system_administrator(actor: Actor) -> bool:
+    # Whoever runs the `carebridge` command already holds the database (as scheduling also allows).
+    if actor.user is None:
+        return actor.channel in ("cli", "system")
+    return role_of(actor.user) == Role.SYSTEM_ADMIN
+
+
+def require_people_manager(actor: Actor, *, facility_id: int | None, refusal: str) -> None:
+    """Refuse unless the actor manages the people of `facility_id`.
+
+    The system administrator manages everyone; a facility manager the people of their own facility.
+    Anyone else who works there is told they may not (NotPermitted: they know these colleagues
+    anyway); everyone else learns nothing (NotFound), as with a patient's record.
+    """
+    if is_system_administrator(actor):
+        return
+    own = workplace_id_of(actor.user) if role_of(actor.user) != Role.NONE else None
+    if own is None or facility_id is None or own != facility_id:
+        raise NotFound()
+    if role_of(actor.user) != Role.FACILITY_MANAGER:
+        raise NotPermitted(refusal)
+
+
+def _require_may_open_or_close(actor: Actor, user: User, verb: str) -> None:
+    require_people_manager(
+        actor, facility_id=workplace_id_of(user), refusal=f"Only your facility's manager can {verb} a login."
+    )
+    if not is_system_administrator(actor) and user.kind != AccountKind.STAFF:
+        raise NotPermitted(f"Only the system administrator can {verb} a clinician's login.")
+    if actor.user is not None and actor.user.pk == user.pk:
+        raise Invalid(f"You cannot {verb} your own login. Ask another manager or the system administrator.")
+
+
+@refusals_audited(AuditObject.USER, target="user")
+@transaction.atomic
+def user_deactivate(*, actor: Actor, user: User) -> User:
+    """Close a login: it can no longer sign in, its open sessions end at their next request, and its API
+    tokens are revoked, so reopening the login does not bring old credentials back to life.
+
+    Kept, never deleted, so the audit trail still names who did what with it.
+    """
+    _require_may_open_or_close(actor, user, "deactivate")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.USER,
+        object_id=str(user.pk),
+        detail={
+            "operation": "user_deactivate",
+            "username": user.username,
+            "before": {"is_active": True},
+            "after": {"is_active": False},
+            "api_tokens_revoked": revoked,
+        },
+    )
+    return user
+
+
+@refusals_audited(AuditObject.USER, target="user")
+@transaction.atomic
+def user_reactivate(*, actor: Actor, user: User) -> User:
+    """Reopen a closed login. Its old API tokens stay revoked; its password is as it was."""
+    _require_may_open_or_close(actor, user, "reactivate")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.USER,
+        object_id=str(user.pk),
+        detail={
+            "operation": "user_reactivate",
+            "username": user.username,
+            "before": {"is_active": False},
+            "after": {"is_active": True},
+        },
+    )
+    return user
+
+
+# Which linked record each kind of login stands for.
+_KIND_RECORD = {AccountKind.PATIENT: "patient", AccountKind.CLINICIAN: "clinician", AccountKind.STAFF: "staff_member"}
+
+
+@refusals_audited(AuditObject.USER, target="user")
+@transaction.atomic
+def user_update(
+    *,
+    actor: Actor,
+    user: User,
+    username: str | Keep = KEEP,
+    first_name: str | Keep = KEEP,
+    last_name: str | Keep = KEEP,
+    email: str | Keep = KEEP,
+    kind: AccountKind | Keep = KEEP,
+) -> User:
+    """Change a login's name, email or kind. The system administrator only.
+
+    Admin-site entry follows the kind (only a system administrator's login enters it), and a login
+    linked to a patient, clinician or staff record keeps the kind that record needs.
+    """
+    require_people_manager(
+        actor, facility_id=workplace_id_of(user), refusal="Only the system administrator changes a login's details."
+    )
+    if not is_system_administrator(actor):
+        raise NotPermitted("Only the system administrator changes a login's details.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if kind is not KEEP:
+        if kind not in AccountKind.values:
+            raise Invalid("Choose a kind of login.", fields={"kind": "Choose a kind of login."})
+        for linked_kind, accessor in _KIND_RECORD.items():
+            record = _linked(user, accessor)
+            if record is not None and kind != linked_kind:
+                message = f"This login stands for {record}, so it stays a {linked_kind.label.lower()} login."
+                raise Invalid(message, fields={"kind": message})
+    before, after = apply_changes(
+        user, {"username": username, "first_name": first_name, "last_name": last_name, "email": email, "kind": kind}
+    )
+    if "kind" in after:
+        is_admin = user.kind == AccountKind.SYSTEM_ADMIN
+        before.update(is_staff=user.is_staff, is_superuser=user.is_superuser)
+        user.is_staff = user.is_superuser = is_admin
+        after.update(is_staff=is_admin, is_superuser=is_admin)
+    if not after:
+        return user
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as problem:
+        fields = {name: " ".join(messages) for name, messages in problem.message_dict.items()}
+        raise Invalid(" ".join(fields.values()), fields=fields) from None
+    user.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.USER,
+        object_id=str(user.pk),
+        detail={"operation": "user_update", "username": user.username, "before": before, "after": after},
+    )
+    return user
+
+
+@refusals_audited(AuditObject.USER, target="user")
+@transaction.atomic
+def user_password_set(*, actor: Actor, user: User, password: str | None) -> User:
+    """Set a login's password (None: password sign-in disabled). The system administrator only.
+
+    `password` has passed the validators already (the form). The password itself is never audited.
+    """
+    if not is_system_administrator(actor):
+        require_people_manager(
+            actor, facility_id=workplace_id_of(user), refusal="Only the system administrator sets passwords."
+        )
+        raise NotPermitted("Only the system administrator sets passwords. Send a set-password link instead.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.USER,
+        object_id=str(user.pk),
+        detail={
+            "operation": "user_password_set",
+            "username": user.username,
+            "password": "set by the system administrator" if password else "sign-in disabled",
+        },
+    )
+    return user

@@ -8,4 +8,5 @@ urlpatterns = [
     path("accounts/sign-in/", views.SignInView.as_view(), name="login"),
     path("accounts/sign-out/", views.sign_out, name="logout"),
     path("accounts/invitation/<uidb64>/<token>/", views.PortalInvitationView.as_view(), name="portal_invitation"),
+    path("accounts/set-password/<uidb64>/<token>/", views.StaffInvitationView.as_view(), name="staff_invitation"),
 ]

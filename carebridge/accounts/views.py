@@ -1,5 +1,5 @@
-from django.contrib.auth import views as auth_views
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
@@ -9,9 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 from carebridge.accounts.forms import SignInForm
 from carebridge.accounts.invitations import InvitationNoLongerValid, portal_invitation_accept, portal_invitation_tokens
 from carebridge.accounts.models import AccountKind
-from carebridge.core.roles import Role, role_of
+from carebridge.accounts.staff_invitations import INVITED_KINDS, staff_invitation_accept, staff_invitation_tokens
 from carebridge.audit.services import audit_sign_in, audit_sign_in_failed, audit_sign_out
 from carebridge.core.actor import Actor, client_ip
+from carebridge.core.roles import Role, role_of
 
 # Which home page each role lands on. Patients go straight to their own record.
 HOME_TEMPLATES = {
@@ -57,8 +58,7 @@ class SignInView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form):
-        audit_sign_in_failed(actor=Actor.from_request(self.request),
-                             username=form.data.get("username", "")[:150])
+        audit_sign_in_failed(actor=Actor.from_request(self.request), username=form.data.get("username", "")[:150])
         return super().form_invalid(form)
 
 
@@ -71,6 +71,7 @@ def sign_out(request):
 
 
 # --- The portal invitation: a patient sets their first password with the link in the email ----------
+
 
 class PortalSetPasswordForm(SetPasswordForm):
     """Django's form (two entries, the password validators), with the NHS.UK field classes."""
@@ -107,8 +108,9 @@ class PortalInvitationView(auth_views.PasswordResetConfirmView):
         token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
         actor = Actor(user=self.user, channel="web", ip_address=client_ip(self.request))
         try:
-            user = portal_invitation_accept(actor=actor, user=self.user, token=token,
-                                            password=form.cleaned_data["new_password1"])
+            user = portal_invitation_accept(
+                actor=actor, user=self.user, token=token, password=form.cleaned_data["new_password1"]
+            )
         except InvitationNoLongerValid:
             self.validlink = False
             return self.render_to_response(self.get_context_data())
@@ -126,4 +128,45 @@ class PortalInvitationView(auth_views.PasswordResetConfirmView):
             context["link_state"] = portal_invitation_tokens.state(self.user, token)
         else:
             context["username"] = self.user.username
+        return context
+
+
+# --- The set-password link a new staff login is sent (organisations.services.staff_login_create) -----
+
+
+class StaffInvitationView(PortalInvitationView):
+    """The link from a staff member's login email: as the portal invitation, for staff and clinicians."""
+
+    template_name = "accounts/staff_set_password.html"
+    token_generator = staff_invitation_tokens
+
+    def get_user(self, uidb64):
+        user = super(PortalInvitationView, self).get_user(uidb64)
+        # Never revives a closed login: a deactivated staff member's old link does nothing.
+        if user is None or user.kind not in INVITED_KINDS or not user.is_active:
+            return None
+        return user
+
+    def form_valid(self, form):
+        token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
+        actor = Actor(user=self.user, channel="web", ip_address=client_ip(self.request))
+        try:
+            user = staff_invitation_accept(
+                actor=actor, user=self.user, token=token, password=form.cleaned_data["new_password1"]
+            )
+        except InvitationNoLongerValid:
+            self.validlink = False
+            return self.render_to_response(self.get_context_data())
+        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        audit_sign_in(actor=Actor.from_request(self.request))
+        return redirect("accounts:home")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.validlink:
+            token = self.kwargs.get("token")
+            if token == self.reset_url_token:
+                token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN)
+            context["link_state"] = staff_invitation_tokens.state(self.user, token)
         return context

@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/", include("carebridge.records.urls")),
     path("privacy/", include("carebridge.privacy.urls")),
     path("appointments/", include("carebridge.appointments.urls")),
+    path("staff/", include("carebridge.organisations.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("carebridge.api.urls")),
     path("fhir/", include("carebridge.fhir.urls")),

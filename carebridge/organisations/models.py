@@ -2,8 +2,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from carebridge.core.roles import Role, clinician_role, staff_role
 from carebridge.core.fields import EmploymentStatus, SourceRecord
+from carebridge.core.roles import Role, clinician_role, staff_role
 
 
 class FacilityType(models.TextChoices):
@@ -29,8 +29,9 @@ class Facility(SourceRecord):
         verbose_name_plural = "facilities"
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(facility_type__in=FacilityType.values),
-                                   name="facility_type_known"),
+            models.CheckConstraint(
+                condition=models.Q(facility_type__in=FacilityType.values), name="facility_type_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -61,16 +62,18 @@ professional_registration_validator = RegexValidator(
 
 
 class Clinician(SourceRecord):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="clinician")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="clinician"
+    )
     # The coursework's first_name carries the honorific ("Dr. David"): kept apart here, joined on export.
     honorific = models.CharField(max_length=30, blank=True)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     title = models.CharField(max_length=20, choices=ClinicianTitle.choices)
     speciality = models.CharField(max_length=100)
-    registration_number = models.CharField("GMC or NMC number", max_length=7,
-                                           validators=[professional_registration_validator])
+    registration_number = models.CharField(
+        "GMC or NMC number", max_length=7, validators=[professional_registration_validator]
+    )
     phone_number = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
     workplace = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="clinicians")
@@ -112,8 +115,9 @@ class AccessLevel(models.TextChoices):
 
 
 class StaffMember(SourceRecord):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="staff_member")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="staff_member"
+    )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     job_title = models.CharField(max_length=100)
@@ -131,8 +135,9 @@ class StaffMember(SourceRecord):
         verbose_name = "staff member"
         ordering = ["last_name", "first_name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(access_level__in=AccessLevel.values),
-                                   name="staff_access_level_known"),
+            models.CheckConstraint(
+                condition=models.Q(access_level__in=AccessLevel.values), name="staff_access_level_known"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from carebridge.api.auth import user_for_token
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core import clock
 from carebridge.core.actor import Actor
+from carebridge.testing.days import BASE_DAY
 
 
 def _command(*args: str) -> tuple[str, str]:
@@ -68,7 +69,7 @@ def test_a_token_authenticates_in_one_query_with_the_role_loaded(world):
     ApiToken.objects.update(last_used_at=clock.now())
     with CaptureQueriesContext(connection) as queries:
         user = user_for_token(token)
-        # What records.access and the scheduling rules read about the user costs nothing more.
+        # What the access layer and the scheduling rules read about the user costs nothing more.
         assert role_of(user) == Role.GP
         assert user.clinician.workplace == world.surgery
     assert len(queries) == 1
@@ -76,7 +77,7 @@ def test_a_token_authenticates_in_one_query_with_the_role_loaded(world):
 
 
 def test_last_used_is_written_at_most_once_a_minute(world):
-    clock.freeze(clock.london_datetime(dt.date(2026, 11, 30), dt.time(9, 0)))
+    clock.freeze(clock.london_datetime(BASE_DAY, dt.time(9, 0)))
     api_token, token = api_token_issue(actor=Actor.command_line(), user=world.gp, label="")
     assert user_for_token(token) == world.gp
     api_token.refresh_from_db()
@@ -104,8 +105,9 @@ def test_revoked_unknown_and_inactive_tokens_do_not_authenticate(world):
     assert user_for_token(inactive_token) is None
     assert user_for_token("cb_not-a-token") is None
     assert user_for_token("") is None
-    assert AuditEvent.objects.filter(object_type="api_token", action=AuditAction.UPDATE,
-                                     object_id=str(revoked.pk)).exists()
+    assert AuditEvent.objects.filter(
+        object_type="api_token", action=AuditAction.UPDATE, object_id=str(revoked.pk)
+    ).exists()
 
 
 def test_the_admin_lists_tokens_read_only_and_revokes_them(world, client_for):

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,77 +16,171 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('source_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('facility_type', models.CharField(choices=[('gp_surgery', 'GP Surgery'), ('hospital', 'Hospital')], max_length=20)),
-                ('ods_code', models.CharField(blank=True, max_length=10, verbose_name='ODS code')),
-                ('address', models.CharField(max_length=300)),
-                ('postcode', models.CharField(max_length=10)),
-                ('phone_number', models.CharField(blank=True, max_length=30)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('opening_hours', models.CharField(blank=True, max_length=300)),
-                ('manager_name', models.CharField(blank=True, max_length=200)),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True)),
-                ('specialities_offered', models.JSONField(blank=True, default=list)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("source_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "facility_type",
+                    models.CharField(choices=[("gp_surgery", "GP Surgery"), ("hospital", "Hospital")], max_length=20),
+                ),
+                ("ods_code", models.CharField(blank=True, max_length=10, verbose_name="ODS code")),
+                ("address", models.CharField(max_length=300)),
+                ("postcode", models.CharField(max_length=10)),
+                ("phone_number", models.CharField(blank=True, max_length=30)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("opening_hours", models.CharField(blank=True, max_length=300)),
+                ("manager_name", models.CharField(blank=True, max_length=200)),
+                ("capacity", models.PositiveIntegerField(blank=True, null=True)),
+                ("specialities_offered", models.JSONField(blank=True, default=list)),
             ],
             options={
-                'verbose_name_plural': 'facilities',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('facility_type__in', ['gp_surgery', 'hospital'])), name='facility_type_known')],
+                "verbose_name_plural": "facilities",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("facility_type__in", ["gp_surgery", "hospital"])),
+                        name="facility_type_known",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Clinician',
+            name="Clinician",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('source_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('honorific', models.CharField(blank=True, max_length=30)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('title', models.CharField(choices=[('gp', 'GP'), ('consultant', 'Consultant'), ('senior_nurse', 'Senior Nurse'), ('practice_nurse', 'Practice Nurse'), ('staff_nurse', 'Staff Nurse')], max_length=20)),
-                ('speciality', models.CharField(max_length=100)),
-                ('registration_number', models.CharField(max_length=7, validators=[django.core.validators.RegexValidator('^(\\d{7}|N\\d{6})$', "A GMC number has 7 digits; a nurse's registration is N followed by 6 digits.")], verbose_name='GMC or NMC number')),
-                ('phone_number', models.CharField(blank=True, max_length=30)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('employment_status', models.CharField(choices=[('full_time', 'Full-time'), ('part_time', 'Part-time')], max_length=20)),
-                ('start_date', models.DateField()),
-                ('is_prescriber', models.BooleanField(default=False)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='clinician', to=settings.AUTH_USER_MODEL)),
-                ('workplace', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clinicians', to='organisations.facility')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("source_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("honorific", models.CharField(blank=True, max_length=30)),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                (
+                    "title",
+                    models.CharField(
+                        choices=[
+                            ("gp", "GP"),
+                            ("consultant", "Consultant"),
+                            ("senior_nurse", "Senior Nurse"),
+                            ("practice_nurse", "Practice Nurse"),
+                            ("staff_nurse", "Staff Nurse"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("speciality", models.CharField(max_length=100)),
+                (
+                    "registration_number",
+                    models.CharField(
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(\\d{7}|N\\d{6})$",
+                                "A GMC number has 7 digits; a nurse's registration is N followed by 6 digits.",
+                            )
+                        ],
+                        verbose_name="GMC or NMC number",
+                    ),
+                ),
+                ("phone_number", models.CharField(blank=True, max_length=30)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "employment_status",
+                    models.CharField(choices=[("full_time", "Full-time"), ("part_time", "Part-time")], max_length=20),
+                ),
+                ("start_date", models.DateField()),
+                ("is_prescriber", models.BooleanField(default=False)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="clinician",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workplace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clinicians",
+                        to="organisations.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('title__in', ['gp', 'consultant', 'senior_nurse', 'practice_nurse', 'staff_nurse'])), name='clinician_title_known')],
+                "ordering": ["last_name", "first_name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("title__in", ["gp", "consultant", "senior_nurse", "practice_nurse", "staff_nurse"])
+                        ),
+                        name="clinician_title_known",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StaffMember',
+            name="StaffMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('source_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('job_title', models.CharField(max_length=100)),
-                ('department', models.CharField(blank=True, max_length=100)),
-                ('phone_number', models.CharField(blank=True, max_length=30)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('employment_status', models.CharField(choices=[('full_time', 'Full-time'), ('part_time', 'Part-time')], max_length=20)),
-                ('start_date', models.DateField()),
-                ('line_manager', models.CharField(blank=True, max_length=200)),
-                ('access_level', models.CharField(choices=[('basic', 'Basic'), ('standard', 'Standard'), ('manager', 'Manager')], max_length=20)),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='organisations.facility')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='staff_member', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("source_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("job_title", models.CharField(max_length=100)),
+                ("department", models.CharField(blank=True, max_length=100)),
+                ("phone_number", models.CharField(blank=True, max_length=30)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "employment_status",
+                    models.CharField(choices=[("full_time", "Full-time"), ("part_time", "Part-time")], max_length=20),
+                ),
+                ("start_date", models.DateField()),
+                ("line_manager", models.CharField(blank=True, max_length=200)),
+                (
+                    "access_level",
+                    models.CharField(
+                        choices=[("basic", "Basic"), ("standard", "Standard"), ("manager", "Manager")], max_length=20
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="staff", to="organisations.facility"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="staff_member",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'staff member',
-                'ordering': ['last_name', 'first_name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('access_level__in', ['basic', 'standard', 'manager'])), name='staff_access_level_known')],
+                "verbose_name": "staff member",
+                "ordering": ["last_name", "first_name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("access_level__in", ["basic", "standard", "manager"])),
+                        name="staff_access_level_known",
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,592 @@
+"""Changes to facilities, clinicians and staff members: the records that decide who may see what.
+
+A clinician's workplace and title, a staff member's facility, job and access level, and the login
+linked to either decide which patients' records that person reaches (core.roles, the access layer). So
+each change is one transaction that writes its audit row, with the fields' values before and after,
+whoever makes it: a manager's page, the admin site or a command. Refusals are audited after the
+transaction rolls back (accounts.services.refusals_audited).
+
+Who may change what:
+  - the system administrator (and the `carebridge` command line): anything;
+  - a facility manager (practice manager, hospital administrator): the staff of their own facility
+    (their job, access level, employment and contact details, and their login), and their facility's
+    contact details; never their own job or access level, never a clinician, never a facility's type
+    or ODS code, never another facility's people;
+  - everyone else: nothing. Someone at the same facility is told they may not (NotPermitted); anyone
+    else gets NotFound, so nobody learns who works where.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+
+from carebridge.accounts.models import AccountKind, User
+from carebridge.accounts.services import is_system_administrator, require_people_manager, user_create
+from carebridge.accounts.staff_invitations import staff_invitation_link
+from carebridge.audit.models import AuditAction, AuditObject
+from carebridge.audit.refusals import refusals_audited
+from carebridge.audit.services import audit_record
+from carebridge.core import clock
+from carebridge.core.actor import Actor
+from carebridge.core.changes import KEEP, Keep, apply_changes, audit_value
+from carebridge.core.errors import Invalid, NotPermitted
+from carebridge.delivery.models import OutboundEmail
+from carebridge.delivery.services import email_enqueue, email_is_valid_address
+from carebridge.organisations.models import (
+    AccessLevel,
+    Clinician,
+    ClinicianTitle,
+    Facility,
+    FacilityType,
+    StaffMember,
+)
+
+
+def _require_system_administrator(actor: Actor, *, facility_id: int | None, refusal: str) -> None:
+    require_people_manager(actor, facility_id=facility_id, refusal=refusal)
+    if not is_system_administrator(actor):
+        raise NotPermitted(refusal)
+
+
+def _checked(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """full_clean(), its problems as one Invalid naming each field, for a form to show beside it."""
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as problem:
+        fields = {name: " ".join(messages) for name, messages in problem.message_dict.items()}
+        raise Invalid(" ".join(fields.values()), fields=fields) from None
+
+
+def _audit_change(
+    *,
+    actor: Actor,
+    object_type: AuditObject,
+    instance: Any,
+    operation: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=object_type,
+        object_id=str(instance.public_id),
+        detail={"operation": operation, "name": str(instance), "before": before, "after": after},
+    )
+
+
+def _audit_create(
+    *, actor: Actor, object_type: AuditObject, instance: Facility | Clinician | StaffMember, fields: Iterable[str]
+) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=object_type,
+        object_id=str(instance.public_id),
+        detail={"name": str(instance), "after": {name: audit_value(getattr(instance, name)) for name in fields}},
+    )
+
+
+def _require_unlinked_login(user: User | None, kind: AccountKind, field: str = "user") -> None:
+    """A login linked to a record must be of that record's kind and stand for nobody else."""
+    if user is None:
+        return
+    if user.kind != kind:
+        message = f"The login {user.username} is not a {kind.label.lower()} login."
+        raise Invalid(message, fields={field: message})
+    for accessor in ("patient", "clinician", "staff_member"):
+        if getattr(user, accessor, None) is not None:
+            message = f"The login {user.username} already stands for someone else."
+            raise Invalid(message, fields={field: message})
+
+
+# --- Facilities -------------------------------------------------------------------------------------------
+
+# What a facility's own manager may change: how to find and reach it, not what kind of place it is.
+_FACILITY_MANAGER_FIELDS = frozenset(
+    {
+        "name",
+        "address",
+        "postcode",
+        "phone_number",
+        "email",
+        "opening_hours",
+        "manager_name",
+        "capacity",
+        "specialities_offered",
+    }
+)
+
+
+@refusals_audited(AuditObject.FACILITY, target="facility")
+@transaction.atomic
+def facility_create(
+    *,
+    actor: Actor,
+    name: str,
+    facility_type: FacilityType,
+    address: str,
+    postcode: str,
+    ods_code: str = "",
+    phone_number: str = "",
+    email: str = "",
+    opening_hours: str = "",
+    manager_name: str = "",
+    capacity: int | None = None,
+    specialities_offered: list[str] | None = None,
+    source_id: str | None = None,
+) -> Facility:
+    """Add a facility. The system administrator only."""
+    if not is_system_administrator(actor):
+        raise NotPermitted("Only the system administrator adds facilities.")
+    facility = Facility(
+        name=name.strip(),
+        facility_type=facility_type,
+        address=address.strip(),
+        postcode=postcode.strip().upper(),
+        ods_code=ods_code.strip(),
+        phone_number=phone_number.strip(),
+        email=email.strip(),
+        opening_hours=opening_hours.strip(),
+        manager_name=manager_name.strip(),
+        capacity=capacity,
+        specialities_offered=list(specialities_offered or []),
+        source_id=source_id or None,
+    )
+    _checked(facility)
+    facility.save()
+    _audit_create(
+        actor=actor,
+        object_type=AuditObject.FACILITY,
+        instance=facility,
+        fields=["name", "facility_type", "ods_code", "postcode", "source_id"],
+    )
+    return facility
+
+
+@refusals_audited(AuditObject.FACILITY, target="facility")
+@transaction.atomic
+def facility_update(
+    *,
+    actor: Actor,
+    facility: Facility,
+    name: str | Keep = KEEP,
+    facility_type: FacilityType | Keep = KEEP,
+    ods_code: str | Keep = KEEP,
+    address: str | Keep = KEEP,
+    postcode: str | Keep = KEEP,
+    phone_number: str | Keep = KEEP,
+    email: str | Keep = KEEP,
+    opening_hours: str | Keep = KEEP,
+    manager_name: str | Keep = KEEP,
+    capacity: int | None | Keep = KEEP,
+    specialities_offered: list[str] | Keep = KEEP,
+    source_id: str | None | Keep = KEEP,
+) -> Facility:
+    """Change a facility's details. Its type decides whether its clinicians work as GPs or specialists,
+    so the type (and the ODS code, its identity in the NHS) is the system administrator's alone."""
+    require_people_manager(
+        actor, facility_id=facility.pk, refusal="Only the facility's manager can change its details."
+    )
+    facility = Facility.objects.select_for_update().get(pk=facility.pk)
+    values = {
+        "name": name,
+        "facility_type": facility_type,
+        "ods_code": ods_code,
+        "address": address,
+        "postcode": postcode,
+        "phone_number": phone_number,
+        "email": email,
+        "opening_hours": opening_hours,
+        "manager_name": manager_name,
+        "capacity": capacity,
+        "specialities_offered": specialities_offered,
+        "source_id": source_id,
+    }
+    before, after = apply_changes(facility, values)
+    if not is_system_administrator(actor) and set(after) - _FACILITY_MANAGER_FIELDS:
+        raise NotPermitted("Only the system administrator changes a facility's type, ODS code or ID.")
+    if not after:
+        return facility
+    _checked(facility)
+    facility.save()
+    _audit_change(
+        actor=actor,
+        object_type=AuditObject.FACILITY,
+        instance=facility,
+        operation="facility_update",
+        before=before,
+        after=after,
+    )
+    return facility
+
+
+# --- Clinicians ---------------------------------------------------------------------------------------------
+
+_CLINICIAN_REFUSAL = "Only the system administrator changes a clinician's workplace, title or registration."
+
+
+@refusals_audited(AuditObject.CLINICIAN, target="clinician")
+@transaction.atomic
+def clinician_create(
+    *,
+    actor: Actor,
+    first_name: str,
+    last_name: str,
+    title: ClinicianTitle,
+    speciality: str,
+    registration_number: str,
+    workplace: Facility,
+    employment_status: str,
+    start_date: dt.date,
+    honorific: str = "",
+    phone_number: str = "",
+    email: str = "",
+    is_prescriber: bool = False,
+    source_id: str | None = None,
+    user: User | None = None,
+) -> Clinician:
+    """Add a clinician (and link their login, if they have one). The system administrator only."""
+    _require_system_administrator(actor, facility_id=workplace.pk, refusal=_CLINICIAN_REFUSAL)
+    _require_unlinked_login(user, AccountKind.CLINICIAN)
+    clinician = Clinician(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        honorific=honorific.strip(),
+        title=title,
+        speciality=speciality.strip(),
+        registration_number=registration_number.strip(),
+        workplace=workplace,
+        employment_status=employment_status,
+        start_date=start_date,
+        phone_number=phone_number.strip(),
+        email=email.strip(),
+        is_prescriber=is_prescriber,
+        source_id=source_id or None,
+        user=user,
+    )
+    _checked(clinician)
+    clinician.save()
+    _audit_create(
+        actor=actor,
+        object_type=AuditObject.CLINICIAN,
+        instance=clinician,
+        fields=["title", "workplace", "registration_number", "is_prescriber", "user", "source_id"],
+    )
+    return clinician
+
+
+@refusals_audited(AuditObject.CLINICIAN, target="clinician")
+@transaction.atomic
+def clinician_update(
+    *,
+    actor: Actor,
+    clinician: Clinician,
+    workplace: Facility | Keep = KEEP,
+    title: ClinicianTitle | Keep = KEEP,
+    speciality: str | Keep = KEEP,
+    registration_number: str | Keep = KEEP,
+    is_prescriber: bool | Keep = KEEP,
+    honorific: str | Keep = KEEP,
+    first_name: str | Keep = KEEP,
+    last_name: str | Keep = KEEP,
+    phone_number: str | Keep = KEEP,
+    email: str | Keep = KEEP,
+    employment_status: str | Keep = KEEP,
+    start_date: dt.date | Keep = KEEP,
+    source_id: str | None | Keep = KEEP,
+    user: User | None | Keep = KEEP,
+) -> Clinician:
+    """Change a clinician's record. The system administrator only: a workplace, a title, a registration
+    or a prescriber flag changes which patients they reach and what they may do."""
+    _require_system_administrator(actor, facility_id=clinician.workplace_id, refusal=_CLINICIAN_REFUSAL)
+    clinician = Clinician.objects.select_for_update().get(pk=clinician.pk)
+    if user is not KEEP and user is not None and user.pk != clinician.user_id:
+        _require_unlinked_login(user, AccountKind.CLINICIAN)
+    before, after = apply_changes(
+        clinician,
+        {
+            "workplace": workplace,
+            "title": title,
+            "speciality": speciality,
+            "registration_number": registration_number,
+            "is_prescriber": is_prescriber,
+            "honorific": honorific,
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_number": phone_number,
+            "email": email,
+            "employment_status": employment_status,
+            "start_date": start_date,
+            "source_id": source_id,
+            "user": user,
+        },
+    )
+    if not after:
+        return clinician
+    _checked(clinician)
+    clinician.save()
+    _audit_change(
+        actor=actor,
+        object_type=AuditObject.CLINICIAN,
+        instance=clinician,
+        operation="clinician_update",
+        before=before,
+        after=after,
+    )
+    return clinician
+
+
+# --- Staff members ------------------------------------------------------------------------------------------
+
+_STAFF_REFUSAL = "Only your facility's manager can change its staff."
+# What only the system administrator changes about a staff member: where they work and which login
+# is theirs (a manager links a login by creating it, staff_login_create).
+_STAFF_ADMIN_FIELDS = frozenset({"facility", "user", "source_id"})
+
+
+@refusals_audited(AuditObject.STAFF_MEMBER, target="staff_member")
+@transaction.atomic
+def staff_member_create(
+    *,
+    actor: Actor,
+    first_name: str,
+    last_name: str,
+    job_title: str,
+    facility: Facility,
+    access_level: AccessLevel,
+    employment_status: str,
+    start_date: dt.date,
+    department: str = "",
+    phone_number: str = "",
+    email: str = "",
+    line_manager: str = "",
+    source_id: str | None = None,
+    user: User | None = None,
+) -> StaffMember:
+    """Add a staff member at a facility: its manager, or the system administrator (who may also link a login)."""
+    require_people_manager(actor, facility_id=facility.pk, refusal=_STAFF_REFUSAL)
+    if (user is not None or source_id) and not is_system_administrator(actor):
+        raise NotPermitted("Only the system administrator links an existing login. Create one for them instead.")
+    _require_unlinked_login(user, AccountKind.STAFF)
+    staff_member = StaffMember(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        job_title=job_title.strip(),
+        facility=facility,
+        access_level=access_level,
+        employment_status=employment_status,
+        start_date=start_date,
+        department=department.strip(),
+        phone_number=phone_number.strip(),
+        email=email.strip(),
+        line_manager=line_manager.strip(),
+        source_id=source_id or None,
+        user=user,
+    )
+    _checked(staff_member)
+    staff_member.save()
+    _audit_create(
+        actor=actor,
+        object_type=AuditObject.STAFF_MEMBER,
+        instance=staff_member,
+        fields=["job_title", "facility", "access_level", "user", "source_id"],
+    )
+    return staff_member
+
+
+@refusals_audited(AuditObject.STAFF_MEMBER, target="staff_member")
+@transaction.atomic
+def staff_member_update(
+    *,
+    actor: Actor,
+    staff_member: StaffMember,
+    job_title: str | Keep = KEEP,
+    access_level: AccessLevel | Keep = KEEP,
+    employment_status: str | Keep = KEEP,
+    department: str | Keep = KEEP,
+    first_name: str | Keep = KEEP,
+    last_name: str | Keep = KEEP,
+    phone_number: str | Keep = KEEP,
+    email: str | Keep = KEEP,
+    line_manager: str | Keep = KEEP,
+    start_date: dt.date | Keep = KEEP,
+    facility: Facility | Keep = KEEP,
+    source_id: str | None | Keep = KEEP,
+    user: User | None | Keep = KEEP,
+) -> StaffMember:
+    """Change a staff member's record. Their job and access level set their role (core.roles.staff_role),
+    which takes effect from their next request."""
+    require_people_manager(actor, facility_id=staff_member.facility_id, refusal=_STAFF_REFUSAL)
+    staff_member = StaffMember.objects.select_for_update().get(pk=staff_member.pk)
+    if isinstance(job_title, str):
+        job_title = job_title.strip()
+    if user is not KEEP and user is not None and user.pk != staff_member.user_id:
+        _require_unlinked_login(user, AccountKind.STAFF)
+    before, after = apply_changes(
+        staff_member,
+        {
+            "job_title": job_title,
+            "access_level": access_level,
+            "employment_status": employment_status,
+            "department": department,
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_number": phone_number,
+            "email": email,
+            "line_manager": line_manager,
+            "start_date": start_date,
+            "facility": facility,
+            "source_id": source_id,
+            "user": user,
+        },
+    )
+    if not is_system_administrator(actor):
+        if set(after) & _STAFF_ADMIN_FIELDS:
+            raise NotPermitted(
+                "Only the system administrator moves a staff member to another facility or "
+                "changes which login is theirs."
+            )
+        if (
+            actor.user is not None
+            and staff_member.user_id == actor.user.pk
+            and {"job_title", "access_level"} & set(after)
+        ):
+            raise NotPermitted(
+                "You cannot change your own job or access level. Ask another manager or the system administrator."
+            )
+    if not after:
+        return staff_member
+    _checked(staff_member)
+    staff_member.save()
+    _audit_change(
+        actor=actor,
+        object_type=AuditObject.STAFF_MEMBER,
+        instance=staff_member,
+        operation="staff_member_update",
+        before=before,
+        after=after,
+    )
+    return staff_member
+
+
+# --- Staff logins ------------------------------------------------------------------------------------------
+
+
+@refusals_audited(AuditObject.STAFF_MEMBER, target="staff_member")
+@transaction.atomic
+def staff_login_create(*, actor: Actor, staff_member: StaffMember, username: str, email: str) -> User:
+    """Give a staff member a login and email them a link to set their own password (72 hours).
+
+    The login cannot sign in until they do; nobody else ever knows the password.
+    """
+    require_people_manager(actor, facility_id=staff_member.facility_id, refusal=_STAFF_REFUSAL)
+    staff_member = StaffMember.objects.select_for_update().select_related("facility").get(pk=staff_member.pk)
+    if staff_member.user_id is not None:
+        raise Invalid(f"{staff_member} already has a login.")
+    username = username.strip().lower()
+    email = email.strip()
+    problems: dict[str, str] = {}
+    if not username:
+        problems["username"] = "Enter a username."
+    elif User.objects.filter(username__iexact=username).exists():
+        problems["username"] = "This username is taken. Choose another."
+    if not email or not email_is_valid_address(email):
+        problems["email"] = "Enter an email address like name@example.nhs.uk, for the link to set a password."
+    if problems:
+        raise Invalid(" ".join(problems.values()), fields=problems)
+    try:
+        with transaction.atomic():
+            user = user_create(
+                actor=actor,
+                username=username,
+                kind=AccountKind.STAFF,
+                password=None,
+                first_name=staff_member.first_name[:150],
+                last_name=staff_member.last_name[:150],
+                email=email,
+                linked_record=staff_member,
+            )
+    except ValidationError as problem:
+        fields = {name: " ".join(messages) for name, messages in problem.message_dict.items()}
+        raise Invalid(" ".join(fields.values()), fields=fields) from None
+    except IntegrityError:
+        # Taken between the look and the insert.
+        raise Invalid(
+            "This username is taken. Choose another.", fields={"username": "This username is taken. Choose another."}
+        ) from None
+    _send_set_password_link(actor=actor, staff_member=staff_member, user=user, operation="staff_login_create")
+    return user
+
+
+@refusals_audited(AuditObject.STAFF_MEMBER, target="staff_member")
+@transaction.atomic
+def staff_login_invite(*, actor: Actor, staff_member: StaffMember) -> User:
+    """Send a staff member a new set-password link, for a forgotten password or an expired link.
+
+    Their current password stops working at once (as it must, if someone else may know it), and so
+    do earlier links; they sign in again once they have set a new one.
+    """
+    require_people_manager(actor, facility_id=staff_member.facility_id, refusal=_STAFF_REFUSAL)
+    staff_member = StaffMember.objects.select_for_update().select_related("facility").get(pk=staff_member.pk)
+    if staff_member.user_id is None:
+        raise Invalid(f"{staff_member} has no login yet. Create one first.")
+    user = User.objects.select_for_update().get(pk=staff_member.user_id)
+    if not user.is_active:
+        raise Invalid(f"{staff_member}'s login is deactivated. Reactivate it first.")
+    if actor.user is not None and actor.user.pk == user.pk:
+        raise Invalid("You cannot reset your own login here. Ask another manager or the system administrator.")
+    if not user.email or not email_is_valid_address(user.email):
+        raise Invalid(f"There is no email address on {staff_member}'s login to send the link to.")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    _send_set_password_link(actor=actor, staff_member=staff_member, user=user, operation="staff_login_invite")
+    return user
+
+
+def _send_set_password_link(*, actor: Actor, staff_member: StaffMember, user: User, operation: str) -> None:
+    link, expires_at = staff_invitation_link(user)
+    facility = staff_member.facility
+    local = expires_at.astimezone(clock.LONDON)
+    # Numbered: every link sent is a message of its own (the staff member is locked, so no two race).
+    earlier = OutboundEmail.objects.filter(idempotency_key__startswith=f"staff-login:{user.pk}:").count()
+    email = email_enqueue(
+        recipient=user.email,
+        subject=f"Your Carebridge login at {facility.name}",
+        idempotency_key=f"staff-login:{user.pk}:{earlier + 1}",
+        body="\n".join(
+            [
+                f"Dear {staff_member.display_name},",
+                "",
+                f"{facility.name} has given you a login to Carebridge. To start, set your password here:",
+                "",
+                link,
+                "",
+                f"The link works once, until {local:%H:%M} on {local:%A} {local.day} {local:%B %Y}. Your username is:",
+                "",
+                f"    {user.username}",
+                "",
+                f"If you did not expect this email, tell your manager at {facility.name}.",
+                "",
+                "This mailbox is not read, so please do not reply to this email.",
+                "",
+            ]
+        ),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.STAFF_MEMBER,
+        object_id=str(staff_member.public_id),
+        detail={
+            "operation": operation,
+            "name": str(staff_member),
+            "login": user.username,
+            "user": user.pk,
+            "email": str(email.public_id),
+            "expires_at": expires_at.isoformat(),
+        },
+    )
