@@ -76,16 +76,29 @@ class LoadResult:
         return latencies[rank - 1] / 1e6
 
 
-def run_load(*, host: str, port: int, requests: Sequence[Request], clients: int, max_seconds: float,
-             headers: dict[str, str] | None = None, start_together: bool = False, keep_bodies: bool = False,
-             timeout: float = DEFAULT_TIMEOUT_SECONDS) -> LoadResult:
+def run_load(
+    *,
+    host: str,
+    port: int,
+    requests: Sequence[Request],
+    clients: int,
+    max_seconds: float,
+    headers: dict[str, str] | None = None,
+    start_together: bool = False,
+    keep_bodies: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> LoadResult:
     """Send `requests` from `clients` threads; stop when all are sent or `max_seconds` have passed.
 
     start_together: every client connects first and the first requests leave at once (a race).
     keep_bodies: keep each response body in its Outcome (else only the status and the latency).
     """
-    base_headers = {"Host": f"{host}:{port}", "Connection": "keep-alive", "Accept": "application/json",
-                    **(headers or {})}
+    base_headers = {
+        "Host": f"{host}:{port}",
+        "Connection": "keep-alive",
+        "Accept": "application/json",
+        **(headers or {}),
+    }
     # itertools.count hands out each index once, even to threads calling it together (it runs in C).
     next_index = itertools.count()
     ready = threading.Barrier(clients + 1) if start_together else None
@@ -109,8 +122,10 @@ def run_load(*, host: str, port: int, requests: Sequence[Request], clients: int,
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=client, args=(number,), name=f"load-client-{number}", daemon=True)
-               for number in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(number,), name=f"load-client-{number}", daemon=True)
+        for number in range(clients)
+    ]
     deadline = time.monotonic() + max_seconds
     started = time.perf_counter()
     for thread in threads:
@@ -122,12 +137,17 @@ def run_load(*, host: str, port: int, requests: Sequence[Request], clients: int,
         thread.join()
     elapsed = time.perf_counter() - started
     outcomes = [outcome for mine in per_client for outcome in mine]
-    return LoadResult(clients=clients, outcomes=outcomes, elapsed_seconds=elapsed,
-                      stopped_by="requests" if len(outcomes) >= len(requests) else "time")
+    return LoadResult(
+        clients=clients,
+        outcomes=outcomes,
+        elapsed_seconds=elapsed,
+        stopped_by="requests" if len(outcomes) >= len(requests) else "time",
+    )
 
 
-def _send(connection: http.client.HTTPConnection, request: Request, headers: dict[str, str],
-          keep_body: bool) -> Outcome:
+def _send(
+    connection: http.client.HTTPConnection, request: Request, headers: dict[str, str], keep_body: bool
+) -> Outcome:
     request_headers = {**headers, **dict(request.headers)}
     if request.body is not None:
         request_headers["Content-Type"] = "application/json"
@@ -140,8 +160,9 @@ def _send(connection: http.client.HTTPConnection, request: Request, headers: dic
         body = response.read()
     except (OSError, http.client.HTTPException) as error:
         connection.close()  # start afresh on the next request
-        return Outcome(request, TRANSPORT_ERROR, time.perf_counter_ns() - began,
-                       error=f"{type(error).__name__}: {error}")
+        return Outcome(
+            request, TRANSPORT_ERROR, time.perf_counter_ns() - began, error=f"{type(error).__name__}: {error}"
+        )
     latency = time.perf_counter_ns() - began
     return Outcome(request, response.status, latency, body if keep_body or response.status >= 500 else b"")
 
@@ -186,13 +207,23 @@ def main(argv: list[str]) -> int:
     headers = {name.strip(): value.strip() for name, value in headers.items()}
     path = url.path + (f"?{url.query}" if url.query else "")
     body = args.data.encode() if args.data else None
-    result = run_load(host=url.hostname, port=url.port or 80, clients=args.clients, max_seconds=args.seconds,
-                      requests=[Request(args.method, path, body)] * args.requests, headers=headers)
+    result = run_load(
+        host=url.hostname,
+        port=url.port or 80,
+        clients=args.clients,
+        max_seconds=args.seconds,
+        requests=[Request(args.method, path, body)] * args.requests,
+        headers=headers,
+    )
     statuses = ", ".join(f"{status or 'transport error'}: {count}" for status, count in sorted(result.statuses.items()))
-    print(f"{len(result.outcomes)} requests in {result.elapsed_seconds:.2f} s ({result.throughput:.1f}/s), "
-          f"stopped by {result.stopped_by}; {statuses}")
-    print(f"p50 {result.percentile_ms(0.50):.1f} ms  p95 {result.percentile_ms(0.95):.1f} ms  "
-          f"p99 {result.percentile_ms(0.99):.1f} ms")
+    print(
+        f"{len(result.outcomes)} requests in {result.elapsed_seconds:.2f} s ({result.throughput:.1f}/s), "
+        f"stopped by {result.stopped_by}; {statuses}"
+    )
+    print(
+        f"p50 {result.percentile_ms(0.50):.1f} ms  p95 {result.percentile_ms(0.95):.1f} ms  "
+        f"p99 {result.percentile_ms(0.99):.1f} ms"
+    )
     return 0
 
 

@@ -64,10 +64,18 @@ NURSE_TYPES = ("Routine Consultation", "Vaccination", "Health Check", "Follow-up
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plan", required=True, type=Path)
-    parser.add_argument("--app-bookings", type=int, required=True,
-                        help="at most this many (patient, slot) pairs for each spread-booking run at the app")
-    parser.add_argument("--ceiling-bookings", type=int, required=True,
-                        help="at most this many pairs for each spread-booking run at the ceiling")
+    parser.add_argument(
+        "--app-bookings",
+        type=int,
+        required=True,
+        help="at most this many (patient, slot) pairs for each spread-booking run at the app",
+    )
+    parser.add_argument(
+        "--ceiling-bookings",
+        type=int,
+        required=True,
+        help="at most this many pairs for each spread-booking run at the ceiling",
+    )
     parser.add_argument("--spread-runs", type=int, default=2, help="spread-booking runs per server (8, 32 clients)")
     parser.add_argument("--race-slots", type=int, default=20)
     parser.add_argument("--race-clients", type=int, default=64)
@@ -94,8 +102,11 @@ def main() -> int:
     app_pairs_by_desk, ceiling_slots, app_patient_ids = [], [], set()
     race_requests: list[dict] | None = None
     for number, desk in enumerate(desks):
-        slots = list(selectors.free_slots(facility_id=desk.facility.pk, starts_from=earliest,
-                                          appointment_type=BOOKED_TYPE).values_list("public_id", flat=True))
+        slots = list(
+            selectors.free_slots(
+                facility_id=desk.facility.pk, starts_from=earliest, appointment_type=BOOKED_TYPE
+            ).values_list("public_id", flat=True)
+        )
         rng.shuffle(slots)
         # Every other free slot is left to the ceiling, which books the same tables with no checks.
         slots, spare = slots[0::2], slots[1::2]
@@ -105,44 +116,64 @@ def main() -> int:
         if number == 0:
             race_requests, slots, patients = race(slots, patients, args.race_slots, args.race_clients)
             if race_requests is None:
-                print(f"prepare: too few free slots or patients at {desk.facility.name} for the race",
-                      file=sys.stderr)
+                print(f"prepare: too few free slots or patients at {desk.facility.name} for the race", file=sys.stderr)
                 return 1
             for request in race_requests:
                 request["desk"] = 0
         app_pairs_by_desk.append([{**pair, "desk": number} for pair in pairs(patients, slots)])
     # Round robin over the surgeries, so each run spreads its bookings over all of them.
     app_pairs = [pair for group in itertools.zip_longest(*app_pairs_by_desk) for pair in group if pair]
-    app_warmup, app_pairs = app_pairs[:args.warmup_bookings], app_pairs[args.warmup_bookings:]
+    app_warmup, app_pairs = app_pairs[: args.warmup_bookings], app_pairs[args.warmup_bookings :]
     app_each = min(args.app_bookings, len(app_pairs) // args.spread_runs)
 
     rng.shuffle(ceiling_slots)
     wanted = args.race_clients + args.warmup_bookings + args.spread_runs * args.ceiling_bookings
     # The ceiling checks nothing about patients; it only needs ones the application's runs leave alone.
-    ceiling_patients = [patient for patient in Patient.objects.order_by("pk").values_list("public_id", flat=True)
-                        [:wanted + len(app_patient_ids)] if patient not in app_patient_ids][:wanted]
-    ceiling_race, ceiling_slots, ceiling_patients = race(ceiling_slots, ceiling_patients, args.race_slots,
-                                                         args.race_clients)
+    ceiling_patients = [
+        patient
+        for patient in Patient.objects.order_by("pk").values_list("public_id", flat=True)[
+            : wanted + len(app_patient_ids)
+        ]
+        if patient not in app_patient_ids
+    ][:wanted]
+    ceiling_race, ceiling_slots, ceiling_patients = race(
+        ceiling_slots, ceiling_patients, args.race_slots, args.race_clients
+    )
     ceiling_pairs = pairs(ceiling_patients, ceiling_slots)
-    ceiling_warmup, ceiling_pairs = ceiling_pairs[:args.warmup_bookings], ceiling_pairs[args.warmup_bookings:]
+    ceiling_warmup, ceiling_pairs = ceiling_pairs[: args.warmup_bookings], ceiling_pairs[args.warmup_bookings :]
     ceiling_each = min(args.ceiling_bookings, len(ceiling_pairs) // args.spread_runs)
 
     # Reads: each at a random desk, about its own surgery (the API shows staff their own facility only).
     searches, lookups = [], []
     days = {number: days_with_slots(desk.facility, earliest) for number, desk in enumerate(desks)}
-    numbers = {number: list(Patient.objects.filter(registered_surgery=desk.facility, nhs_number__isnull=False)
-                            .values_list("nhs_number", flat=True)) for number, desk in enumerate(desks)}
+    numbers = {
+        number: list(
+            Patient.objects.filter(registered_surgery=desk.facility, nhs_number__isnull=False).values_list(
+                "nhs_number", flat=True
+            )
+        )
+        for number, desk in enumerate(desks)
+    }
     readers = [number for number in range(len(desks)) if days[number] and numbers[number]]
     for _ in range(args.reads):
         number = rng.choice(readers)
-        searches.append({"desk": number, "query": {"facility": str(desks[number].facility.public_id),
-                                                   "date": rng.choice(days[number]).isoformat(),
-                                                   "appointment_type": BOOKED_TYPE}})
+        searches.append(
+            {
+                "desk": number,
+                "query": {
+                    "facility": str(desks[number].facility.public_id),
+                    "date": rng.choice(days[number]).isoformat(),
+                    "appointment_type": BOOKED_TYPE,
+                },
+            }
+        )
         lookups.append({"desk": number, "nhs_number": rng.choice(numbers[number])})
 
     plan = {
-        "desks": [{"username": desk.user.username, "facility": desk.facility.name,
-                   "token": api_token(desk.user.username)} for desk in desks],
+        "desks": [
+            {"username": desk.user.username, "facility": desk.facility.name, "token": api_token(desk.user.username)}
+            for desk in desks
+        ],
         "token": True,
         "appointment_type": BOOKED_TYPE,
         "schedules": schedule_note,
@@ -155,16 +186,19 @@ def main() -> int:
         "app_race": race_requests,
         "ceiling_race": ceiling_race or [],
         "app_warmup": app_warmup,
-        "app_spread": [app_pairs[run * app_each:(run + 1) * app_each] for run in range(args.spread_runs)],
+        "app_spread": [app_pairs[run * app_each : (run + 1) * app_each] for run in range(args.spread_runs)],
         "ceiling_warmup": ceiling_warmup,
-        "ceiling_spread": [ceiling_pairs[run * ceiling_each:(run + 1) * ceiling_each]
-                           for run in range(args.spread_runs)],
+        "ceiling_spread": [
+            ceiling_pairs[run * ceiling_each : (run + 1) * ceiling_each] for run in range(args.spread_runs)
+        ],
         "searches": searches,
         "lookups": lookups,
     }
     args.plan.write_text(json.dumps(plan))
-    print(f"prepare: booking at {len(desks)} surgeries (the race at {home.facility.name}, as {home.user.username!r});"
-          f" up to {app_each:,} bookings per spread run at the app, {ceiling_each:,} at the ceiling.")
+    print(
+        f"prepare: booking at {len(desks)} surgeries (the race at {home.facility.name}, as {home.user.username!r});"
+        f" up to {app_each:,} bookings per spread run at the app, {ceiling_each:,} at the ceiling."
+    )
     return 0
 
 
@@ -178,12 +212,21 @@ def front_desks(most: int) -> list[Desk]:
     """The demo's reception login, then a front-desk login at each other GP surgery (made if missing)."""
     reception = User.objects.select_related("staff_member__facility").get(username=RECEPTION_USERNAME)
     desks = [Desk(reception, reception.staff_member.facility)]
-    for surgery in (Facility.objects.filter(facility_type=FacilityType.GP_SURGERY)
-                    .exclude(pk=reception.staff_member.facility_id).order_by("pk")):
+    for surgery in (
+        Facility.objects.filter(facility_type=FacilityType.GP_SURGERY)
+        .exclude(pk=reception.staff_member.facility_id)
+        .order_by("pk")
+    ):
         if len(desks) >= most:
             break
-        staff = next((member for member in StaffMember.objects.filter(facility=surgery).order_by("pk")
-                      .select_related("user") if member.role == Role.FRONT_DESK), None)
+        staff = next(
+            (
+                member
+                for member in StaffMember.objects.filter(facility=surgery).order_by("pk").select_related("user")
+                if member.role == Role.FRONT_DESK
+            ),
+            None,
+        )
         if staff is None:
             continue
         desks.append(Desk(staff.user or login_for(staff, "bench-desk"), surgery))
@@ -201,20 +244,31 @@ def ensure_schedules() -> str:
         services.opening_hours_set(actor=actor, facility=surgery, hours=BENCH_OPENING)
         for clinician in Clinician.objects.filter(workplace=surgery).order_by("pk"):
             types = NURSE_TYPES if clinician.role == Role.NURSE else GP_TYPES
-            services.sessions_set(actor=actor, clinician=clinician, sessions=[
-                services.WeeklySession(weekday, start, end, BENCH_SLOT_MINUTES, types)
-                for weekday in range(5) for start, end in BENCH_SESSIONS])
+            services.sessions_set(
+                actor=actor,
+                clinician=clinician,
+                sessions=[
+                    services.WeeklySession(weekday, start, end, BENCH_SLOT_MINUTES, types)
+                    for weekday in range(5)
+                    for start, end in BENCH_SESSIONS
+                ],
+            )
     seconds = time.perf_counter() - started
-    note = (f"bench-only: seed-demo made no weekly sessions, so prepare.py gave the {surgeries.count()} GP surgeries "
-            f"opening hours and their clinicians weekday sessions ({BENCH_SLOT_MINUTES}-minute slots) through "
-            f"opening_hours_set/sessions_set as each practice manager, in {seconds:.1f} s")
+    note = (
+        f"bench-only: seed-demo made no weekly sessions, so prepare.py gave the {surgeries.count()} GP surgeries "
+        f"opening hours and their clinicians weekday sessions ({BENCH_SLOT_MINUTES}-minute slots) through "
+        f"opening_hours_set/sessions_set as each practice manager, in {seconds:.1f} s"
+    )
     print(f"prepare: {note}; {Slot.objects.count():,} slots.")
     return note
 
 
 def manager_login(surgery: Facility) -> User:
-    managers = [staff for staff in StaffMember.objects.filter(facility=surgery).select_related("user")
-                if staff.role == Role.FACILITY_MANAGER]
+    managers = [
+        staff
+        for staff in StaffMember.objects.filter(facility=surgery).select_related("user")
+        if staff.role == Role.FACILITY_MANAGER
+    ]
     if not managers:
         raise SystemExit(f"prepare: {surgery.name} has no practice manager to set its schedules")
     return managers[0].user or login_for(managers[0], "bench-manager")
@@ -222,8 +276,15 @@ def manager_login(surgery: Facility) -> User:
 
 def login_for(staff: StaffMember, prefix: str) -> User:
     """A login for a staff member who has none (bench-only; it has no password, so nobody can sign in)."""
-    user = user_create(actor=Actor.command_line(), username=f"{prefix}-{staff.public_id}", kind=AccountKind.STAFF,
-                       password=None, first_name=staff.first_name, last_name=staff.last_name, linked_record=staff)
+    user = user_create(
+        actor=Actor.command_line(),
+        username=f"{prefix}-{staff.public_id}",
+        kind=AccountKind.STAFF,
+        password=None,
+        first_name=staff.first_name,
+        last_name=staff.last_name,
+        linked_record=staff,
+    )
     return user
 
 
@@ -240,13 +301,15 @@ def race(slots: list, patients: list, slot_count: int, client_count: int) -> tup
     the slots and patients left over; None for the race when there are too few of either."""
     if len(slots) < slot_count or len(patients) < client_count:
         return None, slots, patients
-    requests = [{"slot": str(slots[number % slot_count]), "patient": str(patient)}
-                for number, patient in enumerate(patients[:client_count])]
+    requests = [
+        {"slot": str(slots[number % slot_count]), "patient": str(patient)}
+        for number, patient in enumerate(patients[:client_count])
+    ]
     return requests, slots[slot_count:], patients[client_count:]
 
 
 def pairs(patients: list, slots: list) -> list[dict[str, str]]:
-    return [{"patient": str(patient), "slot": str(slot)} for patient, slot in zip(patients, slots)]
+    return [{"patient": str(patient), "slot": str(slot)} for patient, slot in zip(patients, slots, strict=False)]
 
 
 def days_with_slots(facility: Facility, earliest: dt.datetime) -> list[dt.date]:

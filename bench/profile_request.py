@@ -47,9 +47,15 @@ from carebridge.scheduling.selectors import free_slots  # noqa: E402
 
 APPOINTMENT_TYPE = "Routine Consultation"
 # Framework steps worth a line of their own beside the application's functions.
-FRAMEWORK = ("ninja/operation.py", "ninja/security/http.py", "django/db/transaction.py",
-             "django/db/models/sql/compiler.py", "django/db/models/base.py", "pydantic/main.py",
-             "django/core/handlers/base.py")
+FRAMEWORK = (
+    "ninja/operation.py",
+    "ninja/security/http.py",
+    "django/db/transaction.py",
+    "django/db/models/sql/compiler.py",
+    "django/db/models/base.py",
+    "pydantic/main.py",
+    "django/core/handlers/base.py",
+)
 
 
 def main() -> int:
@@ -78,8 +84,10 @@ def main() -> int:
         profiler.disable()
     cpu = (time.process_time() - cpu) * 1000 / args.requests
     check(response, args.kind)
-    print(f"{args.kind}: {args.requests} requests, {len(queries) / args.requests:.1f} SQL statements each, "
-          f"{cpu:.1f} ms CPU each under cProfile\n")
+    print(
+        f"{args.kind}: {args.requests} requests, {len(queries) / args.requests:.1f} SQL statements each, "
+        f"{cpu:.1f} ms CPU each under cProfile\n"
+    )
     report(profiler, args.requests, args.lines)
     return 0
 
@@ -88,24 +96,55 @@ def plan(kind: str, facility, count: int) -> list:
     rng = random.Random(1)
     if kind == "book":
         now = clock.now()
-        slots = list(free_slots(facility_id=facility.pk, starts_from=now + dt.timedelta(hours=1),
-                                appointment_type=APPOINTMENT_TYPE).values_list("public_id", flat=True)[:count])
+        slots = list(
+            free_slots(
+                facility_id=facility.pk, starts_from=now + dt.timedelta(hours=1), appointment_type=APPOINTMENT_TYPE
+            ).values_list("public_id", flat=True)[:count]
+        )
         ahead = Appointment.objects.filter(patient=OuterRef("pk"), status__in=HOLDING_STATUSES, starts_at__gt=now)
-        patients = list(Patient.objects.filter(registered_surgery=facility).filter(~Exists(ahead))
-                        .values_list("public_id", flat=True)[:count])
+        patients = list(
+            Patient.objects.filter(registered_surgery=facility)
+            .filter(~Exists(ahead))
+            .values_list("public_id", flat=True)[:count]
+        )
         if min(len(slots), len(patients)) < count:
             raise SystemExit(f"only {min(len(slots), len(patients))} free slots and patients at {facility.name}")
         rng.shuffle(slots)
-        return [_post("/api/appointments", {"patient": str(patient), "slot": str(slot),
-                                            "appointment_type": APPOINTMENT_TYPE, "reason": "Profiling"})
-                for slot, patient in zip(slots, patients)]
+        return [
+            _post(
+                "/api/appointments",
+                {
+                    "patient": str(patient),
+                    "slot": str(slot),
+                    "appointment_type": APPOINTMENT_TYPE,
+                    "reason": "Profiling",
+                },
+            )
+            for slot, patient in zip(slots, patients, strict=True)
+        ]
     if kind == "search":
-        days = sorted({start.astimezone(clock.LONDON).date() for start in
-                       free_slots(facility_id=facility.pk).values_list("starts_at", flat=True)})
-        return [_get("/api/slots", {"facility": str(facility.public_id), "date": rng.choice(days).isoformat(),
-                                    "appointment_type": APPOINTMENT_TYPE}) for _ in range(count)]
-    numbers = list(Patient.objects.filter(registered_surgery=facility, nhs_number__isnull=False)
-                   .values_list("nhs_number", flat=True)[:5000])
+        days = sorted(
+            {
+                start.astimezone(clock.LONDON).date()
+                for start in free_slots(facility_id=facility.pk).values_list("starts_at", flat=True)
+            }
+        )
+        return [
+            _get(
+                "/api/slots",
+                {
+                    "facility": str(facility.public_id),
+                    "date": rng.choice(days).isoformat(),
+                    "appointment_type": APPOINTMENT_TYPE,
+                },
+            )
+            for _ in range(count)
+        ]
+    numbers = list(
+        Patient.objects.filter(registered_surgery=facility, nhs_number__isnull=False).values_list(
+            "nhs_number", flat=True
+        )[:5000]
+    )
     return [_get("/api/patients", {"nhs_number": rng.choice(numbers)}) for _ in range(count)]
 
 
@@ -129,8 +168,11 @@ def report(profiler: cProfile.Profile, requests: int, lines: int) -> None:
     rows = []
     for (filename, line, function), (_, calls, _, cumulative, _) in stats.stats.items():
         if "/carebridge/" in filename or any(part in filename for part in FRAMEWORK):
-            where = filename.split("/carebridge/", 1)[-1] if "/carebridge/" in filename else \
-                filename.split("site-packages/", 1)[-1]
+            where = (
+                filename.split("/carebridge/", 1)[-1]
+                if "/carebridge/" in filename
+                else filename.split("site-packages/", 1)[-1]
+            )
             rows.append((cumulative, calls, f"{where}:{line} {function}"))
     rows.sort(reverse=True)
     print(f"{'ms/request':>10}  {'share':>5}  {'calls/req':>9}  function")

@@ -96,13 +96,19 @@ class Config:
             raise SetupFailed("make bench: BENCH_WORKER_CLASS must be sync or gthread")
         return cls(
             database_url=os.environ.get("BENCH_DATABASE_URL", "").strip(),
-            patients=env_int("BENCH_PATIENTS", 100_000), workers=env_int("BENCH_WORKERS", 4),
-            worker_class=worker_class, threads=env_int("BENCH_THREADS", 1),
-            seconds=float(env_int("BENCH_SECONDS", 10)), app_bookings=env_int("BENCH_APP_BOOKINGS", 2500),
-            ceiling_bookings=env_int("BENCH_CEILING_BOOKINGS", 4000), keep=os.environ.get("BENCH_KEEP") == "1")
+            patients=env_int("BENCH_PATIENTS", 100_000),
+            workers=env_int("BENCH_WORKERS", 4),
+            worker_class=worker_class,
+            threads=env_int("BENCH_THREADS", 1),
+            seconds=float(env_int("BENCH_SECONDS", 10)),
+            app_bookings=env_int("BENCH_APP_BOOKINGS", 2500),
+            ceiling_bookings=env_int("BENCH_CEILING_BOOKINGS", 4000),
+            keep=os.environ.get("BENCH_KEEP") == "1",
+        )
 
 
 # --- Targets (DESIGN section 8) ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Target:
@@ -110,8 +116,10 @@ class Target:
     met: Callable[["Row"], bool]
 
 
-BOOKING_8 = Target("≥150/s, p95 ≤100 ms, ≥0.5× ceiling",
-                   lambda row: row.throughput >= 150 and row.p95 <= 100 and (row.ratio or 0) >= 0.5)
+BOOKING_8 = Target(
+    "≥150/s, p95 ≤100 ms, ≥0.5× ceiling",
+    lambda row: row.throughput >= 150 and row.p95 <= 100 and (row.ratio or 0) >= 0.5,
+)
 BOOKING_RATIO = Target("≥0.5× ceiling", lambda row: (row.ratio or 0) >= 0.5)
 SEARCH = Target("≥400/s, p95 ≤100 ms", lambda row: row.throughput >= 400 and row.p95 <= 100)
 LOOKUP = Target("p95 ≤50 ms", lambda row: row.p95 <= 50)
@@ -217,11 +225,20 @@ def bench(run: Run) -> int:
     timed(lambda: carebridge(run, "migrate", "--noinput", quiet=True), "migrate")
 
     step(f"Seed {config.patients:,} patients (carebridge seed-demo)")
-    seed_seconds = timed(lambda: carebridge(run, "seed-demo", "--patients", str(config.patients), "--force",
-                                            echo=lambda line: line.startswith(("Wrote", "Logins", "  ")) and
-                                            not any(word in line for word in ("carebridge-demo", "----",
-                                                                               "Username"))),
-                         "seed-demo")
+    seed_seconds = timed(
+        lambda: carebridge(
+            run,
+            "seed-demo",
+            "--patients",
+            str(config.patients),
+            "--force",
+            echo=lambda line: (
+                line.startswith(("Wrote", "Logins", "  "))
+                and not any(word in line for word in ("carebridge-demo", "----", "Username"))
+            ),
+        ),
+        "seed-demo",
+    )
 
     # A freshly loaded database has no statistics yet (a running one would have them from autovacuum),
     # and without them the planner guesses, slowly, in prepare.py's queries and in the measured ones.
@@ -230,32 +247,56 @@ def bench(run: Run) -> int:
 
     step("Plan (bench/prepare.py)")
     plan_path = WORK_DIR / "plan.json"
-    prepare_seconds = timed(lambda: subprocess.run(
-        [sys.executable, str(BENCH_DIR / "prepare.py"), "--plan", str(plan_path),
-         "--app-bookings", str(config.app_bookings), "--ceiling-bookings", str(config.ceiling_bookings)],
-        env=app_environment(run), check=True), "prepare")
+    prepare_seconds = timed(
+        lambda: subprocess.run(
+            [
+                sys.executable,
+                str(BENCH_DIR / "prepare.py"),
+                "--plan",
+                str(plan_path),
+                "--app-bookings",
+                str(config.app_bookings),
+                "--ceiling-bookings",
+                str(config.ceiling_bookings),
+            ],
+            env=app_environment(run),
+            check=True,
+        ),
+        "prepare",
+    )
     plan = json.loads(plan_path.read_text())
     plan_path.unlink()  # it holds an API token
     if not plan["token"]:
-        print("make bench: the application has no `api-token` command yet, so its API cannot be measured.",
-              file=sys.stderr)
+        print(
+            "make bench: the application has no `api-token` command yet, so its API cannot be measured.",
+            file=sys.stderr,
+        )
         return 2
     # Again, for what prepare.py wrote (all the slots, when the demo made no schedules).
     with psycopg.connect(run.database_url, autocommit=True) as connection:
         timed(lambda: connection.execute("ANALYZE"), "ANALYZE")
         size = connection.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
     counts = plan["counts"]
-    print(f"  database {size}: {counts['patients']:,} patients, {counts['slots']:,} slots; the application books "
-          f"at {counts['surgeries']} GP surgeries, each as a front-desk login there (the race at "
-          f"{plan['desks'][0]['facility']}, as {plan['desks'][0]['username']!r})")
+    print(
+        f"  database {size}: {counts['patients']:,} patients, {counts['slots']:,} slots; the application books "
+        f"at {counts['surgeries']} GP surgeries, each as a front-desk login there (the race at "
+        f"{plan['desks'][0]['facility']}, as {plan['desks'][0]['username']!r})"
+    )
     print(f"  schedules: {plan['schedules']}")
 
-    step(f"Servers: gunicorn, {config.workers} {config.worker_class} workers"
-         + (f" x {config.threads} threads" if config.worker_class == "gthread" else "") + " each")
+    step(
+        f"Servers: gunicorn, {config.workers} {config.worker_class} workers"
+        + (f" x {config.threads} threads" if config.worker_class == "gthread" else "")
+        + " each"
+    )
     app_port = start_server(run, "app", "carebridge.config.wsgi:application", app_environment(run))
-    ceiling_port = start_server(run, "ceiling", "ceiling.wsgi:application",
-                                {**app_environment(run), "DJANGO_SETTINGS_MODULE": "ceiling.settings"},
-                                extra=["--pythonpath", str(BENCH_DIR)])
+    ceiling_port = start_server(
+        run,
+        "ceiling",
+        "ceiling.wsgi:application",
+        {**app_environment(run), "DJANGO_SETTINGS_MODULE": "ceiling.settings"},
+        extra=["--pythonpath", str(BENCH_DIR)],
+    )
     for name, port in (("app", app_port), ("ceiling", ceiling_port)):
         if not wait_until_answering(HOST, port, "/healthz", 60):
             print(f"make bench: the {name} server did not answer within 60 s; its log:", file=sys.stderr)
@@ -272,14 +313,18 @@ def bench(run: Run) -> int:
     step("Measure")
     print(f"  load average before: {load_average()}")
     measure(run, plan, app, ceiling)
-    print(f"  load average after: {load_average()} (1, 5 and 15 minutes; the servers, PostgreSQL and the load "
-          f"generator share these CPUs, and so does anything else running)")
+    print(
+        f"  load average after: {load_average()} (1, 5 and 15 minutes; the servers, PostgreSQL and the load "
+        f"generator share these CPUs, and so does anything else running)"
+    )
 
     step("Results")
     print_table(run.rows)
     print()
-    print(f"Seeding {config.patients:,} patients took {seed_seconds:.0f} s, preparing {prepare_seconds:.0f} s; "
-          f"the whole run {time.monotonic() - began:.0f} s.")
+    print(
+        f"Seeding {config.patients:,} patients took {seed_seconds:.0f} s, preparing {prepare_seconds:.0f} s; "
+        f"the whole run {time.monotonic() - began:.0f} s."
+    )
     if run.breaches:
         print("\nCORRECTNESS BREACHES:")
         for breach in run.breaches:
@@ -291,22 +336,36 @@ def bench(run: Run) -> int:
 
 # --- Database --------------------------------------------------------------------------------------
 
+
 def start_database(run: Run) -> None:
     if run.config.database_url:
         run.admin_url = run.config.database_url
     else:
-        created = subprocess.run([str(PROJECT_DIR / "bin" / "pg-throwaway"), "create", "pgbench"],
-                                 stdout=subprocess.PIPE, text=True)  # its complaints go straight to stderr
+        created = subprocess.run(
+            [str(PROJECT_DIR / "bin" / "pg-throwaway"), "create", "pgbench"], stdout=subprocess.PIPE, text=True
+        )  # its complaints go straight to stderr
         if created.returncode != 0:
             raise SetupFailed("make bench: could not make a directory for a throwaway PostgreSQL (see above)")
         run.cluster_dir = created.stdout.strip()
         # Durable as in production (fsync and synchronous commit on), with memory for the data set.
         started = subprocess.run(
-            [str(PROJECT_DIR / "bin" / "pg-throwaway"), "start", run.cluster_dir,
-             "-c", "shared_buffers=512MB", "-c", "max_wal_size=4GB", "-c", "max_connections=200"],
-            capture_output=True, text=True, env={**os.environ, "PYTHON": sys.executable},
+            [
+                str(PROJECT_DIR / "bin" / "pg-throwaway"),
+                "start",
+                run.cluster_dir,
+                "-c",
+                "shared_buffers=512MB",
+                "-c",
+                "max_wal_size=4GB",
+                "-c",
+                "max_connections=200",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHON": sys.executable},
             # In a session of its own, so a Ctrl-C at the terminal reaches us, not the server.
-            start_new_session=True)
+            start_new_session=True,
+        )
         if started.returncode != 0:
             raise SetupFailed(f"make bench: could not start a throwaway PostgreSQL:\n{started.stderr}")
         run.admin_url = started.stdout.strip()
@@ -325,8 +384,7 @@ def libpq_url(parts: dict) -> str:
     password = f":{quote(parts['password'], safe='')}" if parts.get("password") else ""
     host = parts.get("host", "127.0.0.1")
     port = f":{parts['port']}" if parts.get("port") else ""
-    extra = {key: value for key, value in parts.items()
-             if key not in ("user", "password", "host", "port", "dbname")}
+    extra = {key: value for key, value in parts.items() if key not in ("user", "password", "host", "port", "dbname")}
     query = f"?{urlencode(extra)}" if extra else ""
     return f"postgres://{user}{password}@{host}{port}/{parts['dbname']}{query}"
 
@@ -352,9 +410,13 @@ def check_no_double_booking(run: Run, after: str) -> None:
 
 # --- Processes -------------------------------------------------------------------------------------
 
+
 def app_environment(run: Run) -> dict[str, str]:
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("DJANGO_SETTINGS_MODULE", "DEBUG", "DATABASE_URL")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DJANGO_SETTINGS_MODULE", "DEBUG", "DATABASE_URL")
+    }
     # CAREBRIDGE_DEMO: the settings run without a SECRET_KEY; nothing else in the request path reads it.
     return {**environment, "DATABASE_URL": run.database_url, "CAREBRIDGE_DEMO": "true", "LOG_LEVEL": "WARNING"}
 
@@ -371,14 +433,29 @@ def carebridge(run: Run, *args: str, quiet: bool = False, echo: Callable[[str], 
                 print(f"  {line.strip()}")
 
 
-def start_server(run: Run, name: str, application: str, environment: dict[str, str],
-                 extra: list[str] | None = None) -> int:
+def start_server(
+    run: Run, name: str, application: str, environment: dict[str, str], extra: list[str] | None = None
+) -> int:
     config = run.config
     port = free_port()
-    command = [str(BIN_DIR / "gunicorn"), application, "--bind", f"{HOST}:{port}",
-               "--workers", str(config.workers), "--worker-class", config.worker_class,
-               "--threads", str(config.threads), "--no-control-socket", "--graceful-timeout", "5",
-               "--error-logfile", str(WORK_DIR / f"{name}.log"), *(extra or [])]
+    command = [
+        str(BIN_DIR / "gunicorn"),
+        application,
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(config.workers),
+        "--worker-class",
+        config.worker_class,
+        "--threads",
+        str(config.threads),
+        "--no-control-socket",
+        "--graceful-timeout",
+        "5",
+        "--error-logfile",
+        str(WORK_DIR / f"{name}.log"),
+        *(extra or []),
+    ]
     parent = os.getpid()
 
     def die_with_parent() -> None:
@@ -392,8 +469,15 @@ def start_server(run: Run, name: str, application: str, environment: dict[str, s
     log.unlink(missing_ok=True)
     # Django's own logging (a warning per 4xx answer, say) goes to the server's stderr: into its log too.
     with log.open("ab") as stderr:
-        run.servers[name] = subprocess.Popen(command, env=environment, cwd=PROJECT_DIR, start_new_session=True,
-                                             preexec_fn=die_with_parent, stdout=subprocess.DEVNULL, stderr=stderr)
+        run.servers[name] = subprocess.Popen(
+            command,
+            env=environment,
+            cwd=PROJECT_DIR,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     return port
 
 
@@ -408,8 +492,10 @@ def clean_up(run: Run) -> None:
             server.kill()
             server.wait()
     if run.config.keep and run.database_url:
-        print(f"BENCH_KEEP: the database stays at {run.database_url}"
-              + (f"; stop the cluster with: bin/pg-throwaway stop {run.cluster_dir}" if run.cluster_dir else ""))
+        print(
+            f"BENCH_KEEP: the database stays at {run.database_url}"
+            + (f"; stop the cluster with: bin/pg-throwaway stop {run.cluster_dir}" if run.cluster_dir else "")
+        )
         return
     if run.cluster_dir:
         subprocess.run([str(PROJECT_DIR / "bin" / "pg-throwaway"), "stop", run.cluster_dir], check=False)
@@ -417,14 +503,16 @@ def clean_up(run: Run) -> None:
     elif run.database_name and run.admin_url:
         try:
             with psycopg.connect(run.admin_url, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                                   .format(sql.Identifier(run.database_name)))
+                connection.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(run.database_name))
+                )
             print(f"Dropped the database {run.database_name}.")
         except psycopg.Error as error:
             print(f"make bench: could not drop {run.database_name}: {error}", file=sys.stderr)
 
 
 # --- Scenarios ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Server:
@@ -440,8 +528,12 @@ class Server:
         return (("Authorization", f"Bearer {self.tokens[desk]}"),) if self.tokens else ()
 
     def book(self, pair: dict, appointment_type: str) -> Request:
-        body = {"patient": pair["patient"], "slot": pair["slot"], "appointment_type": appointment_type,
-                "reason": "Benchmark booking"}
+        body = {
+            "patient": pair["patient"],
+            "slot": pair["slot"],
+            "appointment_type": appointment_type,
+            "reason": "Benchmark booking",
+        }
         path = f"{self.prefix}/appointments" if self.tokens else "/book"
         return Request("POST", path, json.dumps(body).encode(), self._as(pair.get("desk", 0)), tag=pair["slot"])
 
@@ -449,12 +541,16 @@ class Server:
         return Request("GET", f"{self.prefix}/slots?{urlencode(item['query'])}", headers=self._as(item["desk"]))
 
     def lookup(self, item: dict) -> Request:
-        return Request("GET", f"{self.prefix}/patients?{urlencode({'nhs_number': item['nhs_number']})}",
-                       headers=self._as(item["desk"]))
+        return Request(
+            "GET",
+            f"{self.prefix}/patients?{urlencode({'nhs_number': item['nhs_number']})}",
+            headers=self._as(item["desk"]),
+        )
 
     def load(self, requests: list[Request], clients: int, seconds: float, **options) -> LoadResult:
-        return run_load(host=self.host, port=self.port, requests=requests, clients=clients, max_seconds=seconds,
-                        **options)
+        return run_load(
+            host=self.host, port=self.port, requests=requests, clients=clients, max_seconds=seconds, **options
+        )
 
 
 def warm_up(run: Run, plan: dict, app: Server, ceiling: Server) -> bool:
@@ -462,29 +558,53 @@ def warm_up(run: Run, plan: dict, app: Server, ceiling: Server) -> bool:
     answer of each kind is looked at, so the run measures real work (not 401s or empty lists)."""
     kind = plan["appointment_type"]
     checks = [
-        ("app search", app.load([app.search(item) for item in plan["searches"][:200]], 8, 30, keep_bodies=True),
-         200, lambda body: isinstance(body, list) and len(body) > 0),
-        ("app lookup", app.load([app.lookup(item) for item in plan["lookups"][:200]], 8, 30, keep_bodies=True),
-         200, lambda body: isinstance(body, list) and len(body) == 1),
-        ("app booking", app.load([app.book(pair, kind) for pair in plan["app_warmup"]], 4, 30, keep_bodies=True),
-         201, lambda body: body.get("status") == "booked"),
-        ("ceiling search", ceiling.load([ceiling.search(item) for item in plan["searches"][:200]], 8, 30,
-                                        keep_bodies=True),
-         200, lambda body: isinstance(body, list) and len(body) > 0),
-        ("ceiling booking", ceiling.load([ceiling.book(pair, kind) for pair in plan["ceiling_warmup"]], 4, 30,
-                                         keep_bodies=True),
-         201, lambda body: body.get("status") == "booked"),
+        (
+            "app search",
+            app.load([app.search(item) for item in plan["searches"][:200]], 8, 30, keep_bodies=True),
+            200,
+            lambda body: isinstance(body, list) and len(body) > 0,
+        ),
+        (
+            "app lookup",
+            app.load([app.lookup(item) for item in plan["lookups"][:200]], 8, 30, keep_bodies=True),
+            200,
+            lambda body: isinstance(body, list) and len(body) == 1,
+        ),
+        (
+            "app booking",
+            app.load([app.book(pair, kind) for pair in plan["app_warmup"]], 4, 30, keep_bodies=True),
+            201,
+            lambda body: body.get("status") == "booked",
+        ),
+        (
+            "ceiling search",
+            ceiling.load([ceiling.search(item) for item in plan["searches"][:200]], 8, 30, keep_bodies=True),
+            200,
+            lambda body: isinstance(body, list) and len(body) > 0,
+        ),
+        (
+            "ceiling booking",
+            ceiling.load([ceiling.book(pair, kind) for pair in plan["ceiling_warmup"]], 4, 30, keep_bodies=True),
+            201,
+            lambda body: body.get("status") == "booked",
+        ),
     ]
     ok = True
     for name, result, status, looks_right in checks:
-        wrong = [outcome for outcome in result.outcomes
-                 if outcome.status != status or not looks_right(json.loads(outcome.body or b"null"))]
+        wrong = [
+            outcome
+            for outcome in result.outcomes
+            if outcome.status != status or not looks_right(json.loads(outcome.body or b"null"))
+        ]
         print(f"  {name}: {len(result.outcomes)} requests, {len(wrong)} not as expected")
         if wrong:
             ok = False
             sample = wrong[0]
-            print(f"    e.g. {sample.request.method} {sample.request.path} -> {sample.status or sample.error}: "
-                  f"{sample.body[:300]!r}", file=sys.stderr)
+            print(
+                f"    e.g. {sample.request.method} {sample.request.path} -> {sample.status or sample.error}: "
+                f"{sample.body[:300]!r}",
+                file=sys.stderr,
+            )
             server = "app" if name.startswith("app") else "ceiling"
             print(tail(WORK_DIR / f"{server}.log"), file=sys.stderr)
     check_no_double_booking(run, "warm-up")
@@ -501,47 +621,81 @@ def measure(run: Run, plan: dict, app: Server, ceiling: Server) -> None:
         if not requests:
             continue
         slots = len({request["slot"] for request in requests})
-        result, cpu = timed_load(run, server, target, [target.book(request, kind) for request in requests],
-                                 len(requests), 60, start_together=True)
+        result, cpu = timed_load(
+            run,
+            server,
+            target,
+            [target.book(request, kind) for request in requests],
+            len(requests),
+            60,
+            start_together=True,
+        )
         won = [outcome for outcome in result.outcomes if outcome.status == 201]
         statuses = result.statuses
-        race_ok = (len(won) == slots and len({outcome.request.tag for outcome in won}) == slots
-                   and statuses.get(409, 0) == len(requests) - slots and len(result.outcomes) == len(requests))
-        add_row(run, Row(f"race: {len(requests)} clients, {slots} slots", server, result, (201, 409),
-                         RACE if server == "app" else None, race_ok=race_ok, cpu=cpu,
-                         note=f"{len(won)} won, {statuses.get(409, 0)} got 409"))
+        race_ok = (
+            len(won) == slots
+            and len({outcome.request.tag for outcome in won}) == slots
+            and statuses.get(409, 0) == len(requests) - slots
+            and len(result.outcomes) == len(requests)
+        )
+        add_row(
+            run,
+            Row(
+                f"race: {len(requests)} clients, {slots} slots",
+                server,
+                result,
+                (201, 409),
+                RACE if server == "app" else None,
+                race_ok=race_ok,
+                cpu=cpu,
+                note=f"{len(won)} won, {statuses.get(409, 0)} got 409",
+            ),
+        )
         if not race_ok:
-            run.breaches.append(f"{server} race: {len(won)} bookings won {slots} slots "
-                                f"(statuses {dict(sorted(statuses.items()))})")
+            run.breaches.append(
+                f"{server} race: {len(won)} bookings won {slots} slots (statuses {dict(sorted(statuses.items()))})"
+            )
         check_no_double_booking(run, f"the {server} race")
 
     for index, clients in enumerate((8, 32)):
-        for server, target, pairs in (("app", app, plan["app_spread"][index]),
-                                      ("ceiling", ceiling, plan["ceiling_spread"][index])):
-            result, cpu = timed_load(run, server, target, [target.book(pair, kind) for pair in pairs], clients,
-                                     seconds)
-            add_row(run, Row("booking, spread", server, result, (201,), cpu=cpu,
-                             note=f"stopped by {result.stopped_by} ({len(pairs):,} pairs planned)"))
+        for server, target, pairs in (
+            ("app", app, plan["app_spread"][index]),
+            ("ceiling", ceiling, plan["ceiling_spread"][index]),
+        ):
+            result, cpu = timed_load(run, server, target, [target.book(pair, kind) for pair in pairs], clients, seconds)
+            add_row(
+                run,
+                Row(
+                    "booking, spread",
+                    server,
+                    result,
+                    (201,),
+                    cpu=cpu,
+                    note=f"stopped by {result.stopped_by} ({len(pairs):,} pairs planned)",
+                ),
+            )
             check_no_double_booking(run, f"{server} spread booking at {clients} clients")
         set_ratio(run.rows[-2], run.rows[-1], BOOKING_8 if clients == 8 else BOOKING_RATIO)
 
     searches = plan["searches"]
     for clients in (8, 32):
         for server, target in (("app", app), ("ceiling", ceiling)):
-            result, cpu = timed_load(run, server, target, [target.search(item) for item in searches], clients,
-                                     seconds)
-            add_row(run, Row("free-slot search", server, result, (200,), cpu=cpu,
-                             note=f"stopped by {result.stopped_by}"))
+            result, cpu = timed_load(run, server, target, [target.search(item) for item in searches], clients, seconds)
+            add_row(
+                run, Row("free-slot search", server, result, (200,), cpu=cpu, note=f"stopped by {result.stopped_by}")
+            )
         set_ratio(run.rows[-2], run.rows[-1], SEARCH)
 
     for clients in (8, 32):
-        result, cpu = timed_load(run, "app", app, [app.lookup(item) for item in plan["lookups"]], clients,
-                                 seconds)
-        add_row(run, Row("NHS-number lookup", "app", result, (200,), LOOKUP, cpu=cpu,
-                         note=f"stopped by {result.stopped_by}"))
+        result, cpu = timed_load(run, "app", app, [app.lookup(item) for item in plan["lookups"]], clients, seconds)
+        add_row(
+            run,
+            Row("NHS-number lookup", "app", result, (200,), LOOKUP, cpu=cpu, note=f"stopped by {result.stopped_by}"),
+        )
 
 
 # --- Where the CPU goes ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CpuUse:
@@ -552,12 +706,13 @@ class CpuUse:
     client: float
 
 
-def timed_load(run: Run, server: str, target: Server, requests: list[Request], clients: int, seconds: float,
-               **options) -> tuple[LoadResult, CpuUse]:
+def timed_load(
+    run: Run, server: str, target: Server, requests: list[Request], clients: int, seconds: float, **options
+) -> tuple[LoadResult, CpuUse]:
     before = cpu_snapshot(run, server)
     result = target.load(requests, clients, seconds, **options)
     after = cpu_snapshot(run, server)
-    return result, CpuUse(*(None if b is None else a - b for a, b in zip(after, before)))
+    return result, CpuUse(*(None if b is None else a - b for a, b in zip(after, before, strict=True)))
 
 
 def cpu_snapshot(run: Run, server: str) -> tuple[float, float | None, float]:
@@ -585,7 +740,7 @@ def _processes() -> dict[int, tuple[int, float]]:
         except OSError:
             continue  # gone since the listing
         # The command name (field 2) may hold spaces and parentheses: the fields after it are plain.
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
         found[int(entry.name)] = (int(fields[1]), (utime + stime + cutime + cstime) / ticks)
     return found
@@ -614,19 +769,24 @@ def add_row(run: Run, row: Row) -> None:
     run.rows.append(row)
     result = row.result
     statuses = ", ".join(f"{status or 'no answer'}: {count}" for status, count in sorted(result.statuses.items()))
-    print(f"  {row.scenario} [{row.server}] {result.clients} clients: {row.requests} requests in "
-          f"{result.elapsed_seconds:.1f} s = {row.throughput:.0f}/s; p50 {row.p50:.1f} p95 {row.p95:.1f} "
-          f"p99 {row.p99:.1f} ms; {statuses}")
+    print(
+        f"  {row.scenario} [{row.server}] {result.clients} clients: {row.requests} requests in "
+        f"{result.elapsed_seconds:.1f} s = {row.throughput:.0f}/s; p50 {row.p50:.1f} p95 {row.p95:.1f} "
+        f"p99 {row.p99:.1f} ms; {statuses}"
+    )
     if row.server_errors:
-        run.breaches.append(f"{row.scenario} [{row.server}] at {result.clients} clients: {row.server_errors} "
-                            f"responses with 5xx")
+        run.breaches.append(
+            f"{row.scenario} [{row.server}] at {result.clients} clients: {row.server_errors} responses with 5xx"
+        )
         sample = next(outcome for outcome in result.outcomes if outcome.status >= 500)
         print(f"    5xx, e.g. {sample.request.method} {sample.request.path}: {sample.body[:300]!r}")
         print(tail(WORK_DIR / f"{row.server}.log"))
     answered = [outcome for outcome in result.outcomes if outcome.status in row.expected]
     if not answered:
-        run.breaches.append(f"{row.scenario} [{row.server}] at {result.clients} clients: nothing answered as "
-                            f"expected (statuses {dict(result.statuses)})")
+        run.breaches.append(
+            f"{row.scenario} [{row.server}] at {result.clients} clients: nothing answered as "
+            f"expected (statuses {dict(result.statuses)})"
+        )
     transport = [outcome for outcome in result.outcomes if outcome.status == TRANSPORT_ERROR]
     if transport:
         print(f"    {len(transport)} requests had no answer, e.g. {transport[0].error}")
@@ -634,29 +794,58 @@ def add_row(run: Run, row: Row) -> None:
 
 # --- Output ----------------------------------------------------------------------------------------
 
+
 def print_table(rows: list[Row]) -> None:
-    header = ("scenario", "server", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
-              "vs ceiling", "target (DESIGN 8)", "met")
+    header = (
+        "scenario",
+        "server",
+        "clients",
+        "requests",
+        "errors",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "vs ceiling",
+        "target (DESIGN 8)",
+        "met",
+    )
     lines = [header]
     for row in rows:
-        lines.append((
-            row.scenario, row.server, str(row.result.clients), str(row.requests), str(row.errors),
-            f"{row.throughput:.0f}", f"{row.p50:.1f}", f"{row.p95:.1f}", f"{row.p99:.1f}",
-            f"{row.ratio:.2f}" if row.ratio is not None else "",
-            row.target.text if row.target else "",
-            ("yes" if row.target.met(row) else "NO") if row.target else "",
-        ))
+        lines.append(
+            (
+                row.scenario,
+                row.server,
+                str(row.result.clients),
+                str(row.requests),
+                str(row.errors),
+                f"{row.throughput:.0f}",
+                f"{row.p50:.1f}",
+                f"{row.p95:.1f}",
+                f"{row.p99:.1f}",
+                f"{row.ratio:.2f}" if row.ratio is not None else "",
+                row.target.text if row.target else "",
+                ("yes" if row.target.met(row) else "NO") if row.target else "",
+            )
+        )
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
     numeric = {2, 3, 4, 5, 6, 7, 8, 9}
 
     def render(line: tuple[str, ...]) -> str:
-        cells = [cell.rjust(width) if column in numeric else cell.ljust(width)
-                 for column, (cell, width) in enumerate(zip(line, widths))]
+        cells = [
+            cell.rjust(width) if column in numeric else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ]
         return "| " + " | ".join(cells) + " |"
 
     print(render(header))
-    print("|" + "|".join(("-" * (width + 1) + ":" if column in numeric else "-" * (width + 2))
-                         for column, width in enumerate(widths)) + "|")
+    print(
+        "|"
+        + "|".join(
+            ("-" * (width + 1) + ":" if column in numeric else "-" * (width + 2)) for column, width in enumerate(widths)
+        )
+        + "|"
+    )
     for line in lines[1:]:
         print(render(line))
     print()
@@ -679,16 +868,30 @@ def print_cpu_table(rows: list[Row]) -> None:
     for row in rows:
         if row.cpu is None or not row.requests:
             continue
-        per = [value * 1000 / row.requests if value is not None else None
-               for value in (row.cpu.server, row.cpu.database, row.cpu.client)]
+        per = [
+            value * 1000 / row.requests if value is not None else None
+            for value in (row.cpu.server, row.cpu.database, row.cpu.client)
+        ]
         total = sum(value for value in per if value is not None)
-        lines.append((row.scenario, row.server, str(row.result.clients),
-                      *(f"{value:.2f}" if value is not None else "-" for value in per), f"{total:.2f}",
-                      f"{cpus * 1000 / total:.0f}/s" if total else "-"))
+        lines.append(
+            (
+                row.scenario,
+                row.server,
+                str(row.result.clients),
+                *(f"{value:.2f}" if value is not None else "-" for value in per),
+                f"{total:.2f}",
+                f"{cpus * 1000 / total:.0f}/s" if total else "-",
+            )
+        )
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
     for number, line in enumerate(lines):
-        print("  " + "  ".join(cell.ljust(width) if column < 2 else cell.rjust(width)
-                               for column, (cell, width) in enumerate(zip(line, widths))))
+        print(
+            "  "
+            + "  ".join(
+                cell.ljust(width) if column < 2 else cell.rjust(width)
+                for column, (cell, width) in enumerate(zip(line, widths, strict=True))
+            )
+        )
         if number == 0:
             print("  " + "  ".join("-" * width for width in widths))
 
@@ -697,8 +900,11 @@ def machine_lines() -> list[str]:
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     lines = [f"nproc {nproc} (os.cpu_count() {os.cpu_count()})"]
     try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
         lines.append(f"CPU: {model}")
     except (OSError, StopIteration):
         pass

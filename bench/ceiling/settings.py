@@ -19,8 +19,11 @@ ROOT_URLCONF = "ceiling.urls"
 TEMPLATES: list[dict] = []
 # The same connection handling as the application (its DB_CONN_MAX_AGE default), so neither side pays
 # for a new PostgreSQL connection per request while the other does not.
-DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"],
-                                              conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+    )
+}
 USE_TZ = True
 TIME_ZONE = "Europe/London"
 USE_I18N = False

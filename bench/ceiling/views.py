@@ -39,12 +39,38 @@ WHERE table_schema = current_schema() AND table_name = 'scheduling_appointment'
   AND column_name <> ALL(%s)
 ORDER BY ordinal_position
 """
-KNOWN_COLUMNS = ["public_id", "source_id", "starts_at", "duration_minutes", "appointment_type", "status",
-                 "reason_for_visit", "notes", "created_at", "updated_at", "clinician_id", "facility_id",
-                 "patient_id", "cancellation_reason", "needs_rebooking", "slot_id"]
-EMPTY_VALUES = {"character varying": "''", "text": "''", "smallint": "0", "integer": "0", "bigint": "0",
-                "numeric": "0", "boolean": "false", "jsonb": "'{}'::jsonb", "json": "'{}'::json",
-                "timestamp with time zone": "now()", "date": "current_date", "uuid": "gen_random_uuid()"}
+KNOWN_COLUMNS = [
+    "public_id",
+    "source_id",
+    "starts_at",
+    "duration_minutes",
+    "appointment_type",
+    "status",
+    "reason_for_visit",
+    "notes",
+    "created_at",
+    "updated_at",
+    "clinician_id",
+    "facility_id",
+    "patient_id",
+    "cancellation_reason",
+    "needs_rebooking",
+    "slot_id",
+]
+EMPTY_VALUES = {
+    "character varying": "''",
+    "text": "''",
+    "smallint": "0",
+    "integer": "0",
+    "bigint": "0",
+    "numeric": "0",
+    "boolean": "false",
+    "jsonb": "'{}'::jsonb",
+    "json": "'{}'::json",
+    "timestamp with time zone": "now()",
+    "date": "current_date",
+    "uuid": "gen_random_uuid()",
+}
 _book_sql: str | None = None  # made on a worker's first booking, from the table as it is
 
 
@@ -57,8 +83,10 @@ def _booking_statement() -> str:
         unsupported = [f"{name} ({kind})" for name, kind in extra if kind not in EMPTY_VALUES]
         if unsupported:
             raise RuntimeError(f"the ceiling does not know what to put in {', '.join(unsupported)}")
-        _book_sql = BOOK_SQL.format(extra_columns="".join(f", \"{name}\"" for name, _ in extra),
-                                    extra_values="".join(f", {EMPTY_VALUES[kind]}" for _, kind in extra))
+        _book_sql = BOOK_SQL.format(
+            extra_columns="".join(f', "{name}"' for name, _ in extra),
+            extra_values="".join(f", {EMPTY_VALUES[kind]}" for _, kind in extra),
+        )
     return _book_sql
 
 
@@ -126,7 +154,9 @@ def slots(request: HttpRequest) -> HttpResponse:
         return _error(422, "expected facility, date and optionally clinician, appointment_type and limit")
     appointment_type = request.GET.get("appointment_type") or None
     params = {
-        "facility": facility, "clinician": clinician, "limit": limit,
+        "facility": facility,
+        "clinician": clinician,
+        "limit": limit,
         "since": dt.datetime.combine(day, dt.time.min, LONDON),
         "until": dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, LONDON),
         "type": json.dumps([appointment_type]) if appointment_type else None,
@@ -134,13 +164,30 @@ def slots(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute(FREE_SLOTS_SQL, params)
         rows = cursor.fetchall()
-    return JsonResponse([
-        {"id": str(slot_id), "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
-         "minutes": int((ends_at - starts_at).total_seconds() // 60),
-         # Django's PostgreSQL backend hands jsonb back as text, for JSONField to decode.
-         "appointment_types": json.loads(types) if isinstance(types, str) else types,
-         "clinician": {"id": str(clinician_id), "name": " ".join(p for p in (honorific, first, last) if p)},
-         "facility": {"id": str(facility_id), "name": facility_name}}
-        for (slot_id, starts_at, ends_at, types, clinician_id, honorific, first, last, facility_id,
-             facility_name) in rows
-    ], safe=False)
+    return JsonResponse(
+        [
+            {
+                "id": str(slot_id),
+                "starts_at": starts_at.isoformat(),
+                "ends_at": ends_at.isoformat(),
+                "minutes": int((ends_at - starts_at).total_seconds() // 60),
+                # Django's PostgreSQL backend hands jsonb back as text, for JSONField to decode.
+                "appointment_types": json.loads(types) if isinstance(types, str) else types,
+                "clinician": {"id": str(clinician_id), "name": " ".join(p for p in (honorific, first, last) if p)},
+                "facility": {"id": str(facility_id), "name": facility_name},
+            }
+            for (
+                slot_id,
+                starts_at,
+                ends_at,
+                types,
+                clinician_id,
+                honorific,
+                first,
+                last,
+                facility_id,
+                facility_name,
+            ) in rows
+        ],
+        safe=False,
+    )

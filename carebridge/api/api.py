@@ -1,8 +1,9 @@
 """The JSON REST API at /api/ (django-ninja), with its OpenAPI description and docs page.
 
-Every endpoint is thin: authenticate the bearer token, fetch through records.access (missing and
-forbidden both 404, audited), call one service, answer. Refusals from the scheduling rules come back
-as {"detail": <the message for the person>, "code": <slot-taken | not-permitted | refused>}.
+Every endpoint is thin: authenticate the bearer token, fetch through the access layer (missing and
+forbidden both 404, audited), call one service, answer. A service's refusal (core/errors.py) comes back
+with its status as {"detail": <the message for the person>, "code": <slot-taken | not-permitted |
+invalid>, "fields": {<input>: <message>}} (fields only when the refusal names inputs).
 
 CSRF: django-ninja marks its views csrf_exempt and leaves CSRF checks to cookie-based auth schemes.
 This API authenticates only by the Authorization header, never by the session cookie, so a forged
@@ -18,24 +19,25 @@ from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError
 from ninja.openapi.docs import Swagger
 
+from carebridge.access.rules import PatientAccess, Viewer, viewer_of, visible_patients
+from carebridge.access.selectors import patient_record_for
 from carebridge.accounts.models import User
-from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.api import schemas
 from carebridge.api.auth import BearerToken, actor_for, www_authenticate
 from carebridge.api.visibility import slots_facility_id
-from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_record
+from carebridge.audit.models import AuditObject
+from carebridge.audit.services import audit_search
 from carebridge.core import clock
 from carebridge.core.actor import Actor
+from carebridge.core.errors import NotFound, Refused
 from carebridge.core.nhs_number import normalise as normalise_nhs_number
+from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
 from carebridge.patients.selectors import patients_matching
-from carebridge.records.access import appointment_for, patient_record_for, visible_patients
 from carebridge.scheduling import services
-from carebridge.scheduling.errors import NotPermitted, SchedulingRefused, SlotUnavailable
 from carebridge.scheduling.models import Appointment, AppointmentStatus, Slot
-from carebridge.scheduling.selectors import free_slots
+from carebridge.scheduling.selectors import appointment_for, appointments_disclosed, free_slots
 
 DESCRIPTION = """
 Appointments at Carebridge GP surgeries and hospitals, with the same access rules and audit as the
@@ -44,9 +46,8 @@ web pages. Authenticate with `Authorization: Bearer <token>`; a token is issued 
 records that do not exist. A slot someone else has just taken answers 409 with code `slot-taken`.
 """
 
-# When a slot offers no types (it always does when made from a session) and the client named none.
-DEFAULT_APPOINTMENT_TYPE = "Routine Consultation"
 MAX_LIMIT = 500
+
 
 class CarebridgeAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
@@ -70,6 +71,7 @@ api = CarebridgeAPI(
 
 # --- Errors ---------------------------------------------------------------------------------------
 
+
 def _error(request: HttpRequest, status: int, detail: str, code: str) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "code": code}, status=status)
 
@@ -87,11 +89,16 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "Not found.", "not-found")
 
 
-@api.exception_handler(SchedulingRefused)
-def _refused(request: HttpRequest, exc: SchedulingRefused) -> HttpResponse:
-    # NotPermitted comes only after the record was found and shown to this user, so 403 reveals nothing.
-    status = 409 if isinstance(exc, SlotUnavailable) else 403 if isinstance(exc, NotPermitted) else 422
-    return _error(request, status, exc.message, exc.code)
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    # The status is the refusal's own (core/errors.py), as on the pages and in FHIR. NotPermitted comes
+    # only after the record was found visible to this user, so a 403 reveals nothing.
+    if isinstance(exc, NotFound):
+        return _not_found(request, exc)
+    body: dict = {"detail": exc.message, "code": exc.code}
+    if exc.fields:
+        body["fields"] = exc.fields
+    return api.create_response(request, body, status=exc.status)
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -103,13 +110,17 @@ REFUSALS = {403: schemas.Error, 404: schemas.Error, 409: schemas.Error, 422: sch
 
 # --- Shapes ---------------------------------------------------------------------------------------
 
+
 def _named(public_id: uuid.UUID, name: str) -> dict:
     return {"id": public_id, "name": name}
 
 
 def _slot_out(slot: Slot) -> dict:
     return {
-        "id": slot.public_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "minutes": slot.minutes,
+        "id": slot.public_id,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+        "minutes": slot.minutes,
         "appointment_types": slot.appointment_types,
         "clinician": _named(slot.clinician.public_id, slot.clinician.display_name),
         "facility": _named(slot.facility.public_id, slot.facility.name),
@@ -118,25 +129,39 @@ def _slot_out(slot: Slot) -> dict:
 
 def _patient_out(patient: Patient) -> dict:
     return {
-        "id": patient.public_id, "nhs_number": patient.nhs_number, "nhs_number_verified": patient.nhs_number_verified,
-        "first_name": patient.first_name, "last_name": patient.last_name, "date_of_birth": patient.date_of_birth,
+        "id": patient.public_id,
+        "nhs_number": patient.nhs_number,
+        "nhs_number_verified": patient.nhs_number_verified,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth,
         "gender": patient.gender,
         "registered_surgery": _named(patient.registered_surgery.public_id, patient.registered_surgery.name),
     }
 
 
 def _patient_detail_out(patient: Patient) -> dict:
-    return {**_patient_out(patient), "phone_number": patient.phone_number, "email": patient.email,
-            "address": patient.address, "postcode": patient.postcode}
+    return {
+        **_patient_out(patient),
+        "phone_number": patient.phone_number,
+        "email": patient.email,
+        "address": patient.address,
+        "postcode": patient.postcode,
+    }
 
 
 def _appointment_out(appointment: Appointment) -> dict:
     # Appointment notes are clinical-side text and are never sent through the API.
     return {
-        "id": appointment.public_id, "status": appointment.status, "starts_at": appointment.starts_at,
-        "ends_at": appointment.ends_at, "duration_minutes": appointment.duration_minutes,
-        "appointment_type": appointment.appointment_type, "reason": appointment.reason_for_visit,
-        "cancellation_reason": appointment.cancellation_reason, "needs_rebooking": appointment.needs_rebooking,
+        "id": appointment.public_id,
+        "status": appointment.status,
+        "starts_at": appointment.starts_at,
+        "ends_at": appointment.ends_at,
+        "duration_minutes": appointment.duration_minutes,
+        "appointment_type": appointment.appointment_type,
+        "reason": appointment.reason_for_visit,
+        "cancellation_reason": appointment.cancellation_reason,
+        "needs_rebooking": appointment.needs_rebooking,
         "slot": appointment.slot.public_id if appointment.slot_id else None,
         "patient": _named(appointment.patient.public_id, appointment.patient.full_name),
         "clinician": _named(appointment.clinician.public_id, appointment.clinician.display_name),
@@ -158,11 +183,11 @@ def _slot(public_id: uuid.UUID) -> Slot:
 
 
 def _london_day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    return (clock.london_datetime(day, dt.time.min),
-            clock.london_datetime(day + dt.timedelta(days=1), dt.time.min))
+    return (clock.london_datetime(day, dt.time.min), clock.london_datetime(day + dt.timedelta(days=1), dt.time.min))
 
 
 # --- Who am I, and the directory ---------------------------------------------------------------------
+
 
 @api.get("/me", response=schemas.Me, tags=["directory"], summary="The user the token acts as")
 def me(request: HttpRequest):
@@ -172,8 +197,17 @@ def me(request: HttpRequest):
 
 @api.get("/facilities", response=list[schemas.FacilityOut], tags=["directory"], summary="GP surgeries and hospitals")
 def facilities(request: HttpRequest):
-    return [{"id": f.public_id, "name": f.name, "facility_type": f.facility_type, "ods_code": f.ods_code,
-             "address": f.address, "postcode": f.postcode} for f in Facility.objects.order_by("name")]
+    return [
+        {
+            "id": f.public_id,
+            "name": f.name,
+            "facility_type": f.facility_type,
+            "ods_code": f.ods_code,
+            "address": f.address,
+            "postcode": f.postcode,
+        }
+        for f in Facility.objects.order_by("name")
+    ]
 
 
 @api.get("/clinicians", response=list[schemas.ClinicianOut], tags=["directory"], summary="Clinicians")
@@ -181,23 +215,42 @@ def clinicians(request: HttpRequest, facility: uuid.UUID | None = None):
     found = Clinician.objects.select_related("workplace").order_by("last_name", "first_name")
     if facility is not None:
         found = found.filter(workplace__public_id=facility)
-    return [{"id": c.public_id, "name": c.display_name, "title": c.get_title_display(), "speciality": c.speciality,
-             "registration_number": c.registration_number,
-             "facility": _named(c.workplace.public_id, c.workplace.name)} for c in found]
+    return [
+        {
+            "id": c.public_id,
+            "name": c.display_name,
+            "title": c.get_title_display(),
+            "speciality": c.speciality,
+            "registration_number": c.registration_number,
+            "facility": _named(c.workplace.public_id, c.workplace.name),
+        }
+        for c in found
+    ]
 
 
 # --- Slots ----------------------------------------------------------------------------------------
 
+
 @api.get("/slots", response=list[schemas.SlotOut], tags=["slots"], summary="Free slots, soonest first")
-def slots(request: HttpRequest, facility: uuid.UUID | None = None, clinician: uuid.UUID | None = None,
-          date: dt.date | None = None, appointment_type: str = "", limit: int = Query(50, ge=1, le=MAX_LIMIT)):
+def slots(
+    request: HttpRequest,
+    facility: uuid.UUID | None = None,
+    clinician: uuid.UUID | None = None,
+    date: dt.date | None = None,
+    appointment_type: str = "",
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+):
     """Free slots at the facility you book at (a patient: their surgery; staff and clinicians: their own)."""
     scope = slots_facility_id(request.auth)
     if scope is None:
         return []
     starts_from, starts_before = _london_day(date) if date else (None, None)
-    found = free_slots(facility_id=scope, starts_from=starts_from, starts_before=starts_before,
-                       appointment_type=appointment_type.strip())
+    found = free_slots(
+        facility_id=scope,
+        starts_from=starts_from,
+        starts_before=starts_before,
+        appointment_type=appointment_type.strip(),
+    )
     if facility is not None:
         found = found.filter(facility__public_id=facility)
     if clinician is not None:
@@ -207,25 +260,44 @@ def slots(request: HttpRequest, facility: uuid.UUID | None = None, clinician: uu
 
 # --- Patients -------------------------------------------------------------------------------------
 
-@api.get("/patients", response={200: list[schemas.PatientOut], 400: schemas.Error}, tags=["patients"],
-         summary="Find patients by NHS number, or by surname and date of birth")
+
+@api.get(
+    "/patients",
+    response={200: list[schemas.PatientOut], 400: schemas.Error},
+    tags=["patients"],
+    summary="Find patients by NHS number, or by surname and date of birth",
+)
 def patients(request: HttpRequest, nhs_number: str = "", last_name: str = "", date_of_birth: dt.date | None = None):
     """Only patients you may see are found; the search is recorded in the audit trail."""
     number = normalise_nhs_number(nhs_number)
     if not number and not (last_name.strip() and date_of_birth):
         return Status(400, {"detail": "Give an NHS number, or a surname and a date of birth.", "code": "bad-request"})
-    found = list(patients_matching(visible_patients(Patient.objects.all(), request.auth), nhs_number=number,
-                                   last_name=last_name, date_of_birth=date_of_birth)
-                 .select_related("registered_surgery")[:50])
-    criteria = {"nhs_number": number} if number else {"last_name": last_name.strip(),
-                                                                      "date_of_birth": str(date_of_birth)}
-    audit_record(actor=_actor(request), action=AuditAction.SEARCH, object_type="patient",
-                 detail={"criteria": criteria, "found": [str(patient.public_id) for patient in found]})
+    found = list(
+        patients_matching(
+            visible_patients(Patient.objects.all(), request.auth),
+            nhs_number=number,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+        ).select_related("registered_surgery")[:50]
+    )
+    criteria = (
+        {"nhs_number": number} if number else {"last_name": last_name.strip(), "date_of_birth": str(date_of_birth)}
+    )
+    audit_search(
+        actor=_actor(request),
+        object_type=AuditObject.PATIENT,
+        criteria=criteria,
+        patient_ids=[patient.pk for patient in found],
+    )
     return [_patient_out(patient) for patient in found]
 
 
-@api.get("/patients/{patient_id}", response={200: schemas.PatientDetailOut, 404: schemas.Error},
-         tags=["patients"], summary="A patient's demographics")
+@api.get(
+    "/patients/{patient_id}",
+    response={200: schemas.PatientDetailOut, 404: schemas.Error},
+    tags=["patients"],
+    summary="A patient's demographics",
+)
 def patient(request: HttpRequest, patient_id: str):
     access = patient_record_for(actor=_actor(request), public_id=patient_id, purpose="api")
     return _patient_detail_out(access.patient)
@@ -233,17 +305,29 @@ def patient(request: HttpRequest, patient_id: str):
 
 # --- Appointments ---------------------------------------------------------------------------------
 
-@api.get("/appointments", response={200: list[schemas.AppointmentOut], 404: schemas.Error}, tags=["appointments"],
-         summary="Appointments of one patient, or of every patient you may see")
-def appointments(request: HttpRequest, patient: str = "", clinician: uuid.UUID | None = None,
-                 date: dt.date | None = None, status: AppointmentStatus | None = None,
-                 limit: int = Query(100, ge=1, le=MAX_LIMIT)):
+
+@api.get(
+    "/appointments",
+    response={200: list[schemas.AppointmentOut], 404: schemas.Error},
+    tags=["appointments"],
+    summary="Appointments of one patient, or of every patient you may see",
+)
+def appointments(
+    request: HttpRequest,
+    patient: str = "",
+    clinician: uuid.UUID | None = None,
+    date: dt.date | None = None,
+    status: AppointmentStatus | None = None,
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+):
     actor = _actor(request)
     found = Appointment.objects.select_related("patient", "clinician", "facility", "slot")
+    seen_by: PatientAccess | Viewer
     if patient:
-        access = patient_record_for(actor=actor, public_id=patient, purpose="appointments")
-        found = found.filter(patient=access.patient)
+        seen_by = patient_record_for(actor=actor, public_id=patient, purpose="appointments")
+        found = found.filter(patient=seen_by.patient)
     else:
+        seen_by = viewer_of(request.auth)
         found = found.filter(patient__in=visible_patients(Patient.objects.all(), request.auth))
     if clinician is not None:
         found = found.filter(clinician__public_id=clinician)
@@ -252,50 +336,67 @@ def appointments(request: HttpRequest, patient: str = "", clinician: uuid.UUID |
         found = found.filter(starts_at__gte=starts, starts_at__lt=ends)
     if status is not None:
         found = found.filter(status=status)
-    results = list(found.order_by("starts_at")[:limit])
+    results = appointments_disclosed(found.order_by("starts_at")[:limit], seen_by)
     if not patient:
-        audit_record(actor=actor, action=AuditAction.SEARCH, object_type="appointment",
-                     detail={"criteria": {"clinician": str(clinician or ""), "date": str(date or ""),
-                                          "status": status or ""},
-                             "found": [str(appointment.public_id) for appointment in results],
-                             "patients": sorted({str(appointment.patient.public_id) for appointment in results})})
+        audit_search(
+            actor=actor,
+            object_type=AuditObject.APPOINTMENT,
+            criteria={"clinician": clinician, "date": date, "status": status},
+            patient_ids=[appointment.patient_id for appointment in results],
+        )
     return [_appointment_out(appointment) for appointment in results]
 
 
-@api.get("/appointments/{appointment_id}", response={200: schemas.AppointmentOut, 404: schemas.Error},
-         tags=["appointments"], summary="One appointment")
+@api.get(
+    "/appointments/{appointment_id}",
+    response={200: schemas.AppointmentOut, 404: schemas.Error},
+    tags=["appointments"],
+    summary="One appointment",
+)
 def appointment(request: HttpRequest, appointment_id: str):
     found, _ = appointment_for(actor=_actor(request), public_id=appointment_id)
     return _appointment_out(found)
 
 
-@api.post("/appointments", response={201: schemas.AppointmentOut, **REFUSALS}, tags=["appointments"],
-          summary="Book a slot for a patient")
+@api.post(
+    "/appointments",
+    response={201: schemas.AppointmentOut, **REFUSALS},
+    tags=["appointments"],
+    summary="Book a slot for a patient",
+)
 def book(request: HttpRequest, payload: schemas.BookingIn):
     """201 with the appointment; 409 (code `slot-taken`) when someone else has just taken the slot; 422 when
     a rule refuses (a past slot, overlapping appointments); 403 when you may not book this patient there."""
     actor = _actor(request)
     access = patient_record_for(actor=actor, public_id=payload.patient, purpose="booking")
     slot = _slot(payload.slot)
-    appointment_type = (payload.appointment_type.strip()
-                        or (slot.appointment_types[0] if slot.appointment_types else DEFAULT_APPOINTMENT_TYPE))
-    booked = services.appointment_book(actor=actor, patient=access.patient, slot=slot,
-                                       appointment_type=appointment_type, reason=payload.reason)
+    booked = services.appointment_book(
+        actor=actor, patient=access.patient, slot=slot, appointment_type=payload.appointment_type, reason=payload.reason
+    )
     return Status(201, _appointment_out(booked))
 
 
-@api.post("/appointments/{appointment_id}/move", response={200: schemas.AppointmentOut, **REFUSALS},
-          tags=["appointments"], summary="Move to another slot (the new one is held before the old is freed)")
+@api.post(
+    "/appointments/{appointment_id}/move",
+    response={200: schemas.AppointmentOut, **REFUSALS},
+    tags=["appointments"],
+    summary="Move to another slot (the new one is held before the old is freed)",
+)
 def move(request: HttpRequest, appointment_id: str, payload: schemas.MoveIn):
     actor = _actor(request)
     found, _ = appointment_for(actor=actor, public_id=appointment_id)
-    moved = services.appointment_move(actor=actor, appointment=found, new_slot=_slot(payload.slot),
-                                      reason=payload.reason)
+    moved = services.appointment_move(
+        actor=actor, appointment=found, new_slot=_slot(payload.slot), reason=payload.reason
+    )
     return _appointment_out(_reloaded(moved))
 
 
-@api.post("/appointments/{appointment_id}/cancel", response={200: schemas.AppointmentOut, **REFUSALS},
-          tags=["appointments"], summary="Cancel, with a reason, before the start")
+@api.post(
+    "/appointments/{appointment_id}/cancel",
+    response={200: schemas.AppointmentOut, **REFUSALS},
+    tags=["appointments"],
+    summary="Cancel, with a reason, before the start",
+)
 def cancel(request: HttpRequest, appointment_id: str, payload: schemas.CancelIn):
     actor = _actor(request)
     found, _ = appointment_for(actor=actor, public_id=appointment_id)
@@ -303,24 +404,36 @@ def cancel(request: HttpRequest, appointment_id: str, payload: schemas.CancelIn)
     return _appointment_out(_reloaded(cancelled))
 
 
-@api.post("/appointments/{appointment_id}/check-in", response={200: schemas.AppointmentOut, **REFUSALS},
-          tags=["appointments"], summary="Reception: the patient has arrived (status arrived)")
+@api.post(
+    "/appointments/{appointment_id}/check-in",
+    response={200: schemas.AppointmentOut, **REFUSALS},
+    tags=["appointments"],
+    summary="Reception: the patient has arrived (status arrived)",
+)
 def check_in(request: HttpRequest, appointment_id: str):
     actor = _actor(request)
     found, _ = appointment_for(actor=actor, public_id=appointment_id)
     return _appointment_out(_reloaded(services.appointment_check_in(actor=actor, appointment=found)))
 
 
-@api.post("/appointments/{appointment_id}/no-show", response={200: schemas.AppointmentOut, **REFUSALS},
-          tags=["appointments"], summary="Reception: the patient did not attend (status noshow)")
+@api.post(
+    "/appointments/{appointment_id}/no-show",
+    response={200: schemas.AppointmentOut, **REFUSALS},
+    tags=["appointments"],
+    summary="Reception: the patient did not attend (status noshow)",
+)
 def no_show(request: HttpRequest, appointment_id: str):
     actor = _actor(request)
     found, _ = appointment_for(actor=actor, public_id=appointment_id)
     return _appointment_out(_reloaded(services.appointment_mark_no_show(actor=actor, appointment=found)))
 
 
-@api.post("/appointments/{appointment_id}/complete", response={200: schemas.AppointmentOut, **REFUSALS},
-          tags=["appointments"], summary="The clinician: the appointment is done (status fulfilled)")
+@api.post(
+    "/appointments/{appointment_id}/complete",
+    response={200: schemas.AppointmentOut, **REFUSALS},
+    tags=["appointments"],
+    summary="The clinician: the appointment is done (status fulfilled)",
+)
 def complete(request: HttpRequest, appointment_id: str):
     actor = _actor(request)
     found, _ = appointment_for(actor=actor, public_id=appointment_id)

@@ -19,7 +19,7 @@ from carebridge.core.actor import Actor, Channel, client_ip
 # A busy client would otherwise write on every request; once a minute is enough to see what is in use.
 LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 
-# The relations role_of() and records.access read, loaded with the token in one query so that
+# The relations role_of() and the access layer read, loaded with the token in one query so that
 # authenticating a request costs one indexed lookup and nothing after it.
 _USER_RELATIONS = ("user", "user__patient", "user__clinician__workplace", "user__staff_member")
 
@@ -30,14 +30,16 @@ def user_for_token(token: str) -> User | None:
         return None
     try:
         api_token = ApiToken.objects.select_related(*_USER_RELATIONS).get(
-            token_hash=api_token_hash(token), revoked_at__isnull=True, user__is_active=True)
+            token_hash=api_token_hash(token), revoked_at__isnull=True, user__is_active=True
+        )
     except ApiToken.DoesNotExist:
         return None
     now = clock.now()
     if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_GRANULARITY:
         # Filtered again so that of several requests crossing the minute together, few write.
         ApiToken.objects.filter(pk=api_token.pk).exclude(last_used_at__gt=now - LAST_USED_GRANULARITY).update(
-            last_used_at=now)
+            last_used_at=now
+        )
     return api_token.user
 
 

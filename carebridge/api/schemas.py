@@ -87,7 +87,9 @@ class AppointmentOut(Schema):
 class BookingIn(Schema):
     patient: uuid.UUID
     slot: uuid.UUID
-    appointment_type: str = Field("", description="One of the slot's types; the slot's first type if left out")
+    appointment_type: str = Field(
+        "", description="One of the slot's types; may be left out only when the slot offers one type"
+    )
     reason: str = Field("", max_length=300)
 
 

@@ -11,8 +11,15 @@ from carebridge.organisations.models import Clinician
 from carebridge.scheduling.models import Weekday
 
 # The appointment types in the coursework data, offered as checkboxes when a session is added.
-COMMON_APPOINTMENT_TYPES = ["Routine Consultation", "Follow-up", "Health Check", "Vaccination",
-                            "Urgent Consultation", "Specialist Consultation", "Emergency"]
+COMMON_APPOINTMENT_TYPES = [
+    "Routine Consultation",
+    "Follow-up",
+    "Health Check",
+    "Vaccination",
+    "Urgent Consultation",
+    "Specialist Consultation",
+    "Emergency",
+]
 
 
 class DateInput(forms.DateInput):
@@ -64,8 +71,12 @@ class SlotSearchForm(forms.Form):
     """Which free times to show: a GET form, so every search has its own address."""
 
     clinician = forms.ChoiceField(label="Clinician", required=False)
-    from_date = forms.DateField(label="From", required=False, widget=DateInput,
-                                error_messages={"invalid": "Enter the date as a real date, for example 30/11/2026."})
+    from_date = forms.DateField(
+        label="From",
+        required=False,
+        widget=DateInput,
+        error_messages={"invalid": "Enter the date as a real date, for example 30/11/2026."},
+    )
     appointment_type = forms.ChoiceField(label="Type of appointment", required=False)
 
     def __init__(self, data=None, *, clinicians: Iterable[Clinician], types: list[str] | None):
@@ -86,13 +97,21 @@ class SlotSearchForm(forms.Form):
 
 
 class BookingForm(forms.Form):
-    appointment_type = forms.ChoiceField(label="Type of appointment", widget=forms.RadioSelect,
-                                         error_messages={"required": "Choose the type of appointment."})
-    reason = forms.CharField(label="What is the appointment about?", max_length=300,
-                             help_text="A few words for the clinician, such as 'cough for three weeks'.",
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             error_messages={"required": "Say briefly what the appointment is about.",
-                                             "max_length": "Keep the reason to 300 characters or fewer."})
+    appointment_type = forms.ChoiceField(
+        label="Type of appointment",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the type of appointment."},
+    )
+    reason = forms.CharField(
+        label="What is the appointment about?",
+        max_length=300,
+        help_text="A few words for the clinician, such as 'cough for three weeks'.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say briefly what the appointment is about.",
+            "max_length": "Keep the reason to 300 characters or fewer.",
+        },
+    )
 
     def __init__(self, data=None, *, types: list[str], initial_type: str = ""):
         initial = {"appointment_type": initial_type if initial_type in types else (types[0] if len(types) == 1 else "")}
@@ -102,11 +121,16 @@ class BookingForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Why is the appointment being cancelled?", max_length=300,
-                             help_text="For example, 'feeling better' or 'cannot get time off work'.",
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             error_messages={"required": "Say why the appointment is being cancelled.",
-                                             "max_length": "Keep the reason to 300 characters or fewer."})
+    reason = forms.CharField(
+        label="Why is the appointment being cancelled?",
+        max_length=300,
+        help_text="For example, 'feeling better' or 'cannot get time off work'.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say why the appointment is being cancelled.",
+            "max_length": "Keep the reason to 300 characters or fewer.",
+        },
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,8 +138,12 @@ class CancelForm(forms.Form):
 
 
 class DayListForm(forms.Form):
-    date = forms.DateField(label="Date", required=False, widget=DateInput,
-                           error_messages={"invalid": "Enter the date as a real date, for example 30/11/2026."})
+    date = forms.DateField(
+        label="Date",
+        required=False,
+        widget=DateInput,
+        error_messages={"invalid": "Enter the date as a real date, for example 30/11/2026."},
+    )
     clinician = forms.ChoiceField(label="Clinician", required=False)
 
     def __init__(self, data=None, *, clinicians: Iterable[Clinician] | None = None):
@@ -175,7 +203,9 @@ class OpeningHoursForm(forms.Form):
         super().__init__(data)
         for weekday, label in Weekday.choices:
             self.fields[f"day_{weekday}"] = forms.CharField(
-                label=label, required=False, max_length=100,
+                label=label,
+                required=False,
+                max_length=100,
                 initial=format_opening_intervals(current.get(weekday, [])),
             )
         _styled(self)
@@ -202,24 +232,50 @@ class OpeningHoursForm(forms.Form):
 class SessionForm(forms.Form):
     clinician = forms.ChoiceField(label="Clinician", error_messages={"required": "Choose the clinician."})
     weekday = forms.TypedChoiceField(label="Day of the week", coerce=int, choices=Weekday.choices)
-    start_time = forms.TimeField(label="Starts at", widget=TimeInput,
-                                 error_messages={"required": "Enter the time the session starts.",
-                                                 "invalid": "Enter the start as a time, for example 09:00."})
-    end_time = forms.TimeField(label="Ends at", widget=TimeInput,
-                               error_messages={"required": "Enter the time the session ends.",
-                                               "invalid": "Enter the end as a time, for example 12:00."})
-    slot_minutes = forms.IntegerField(label="Length of each appointment, in minutes", initial=15,
-                                      widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-                                      error_messages={"required": "Enter how long each appointment is.",
-                                                      "invalid": "Enter the length as a whole number of minutes."})
+    start_time = forms.TimeField(
+        label="Starts at",
+        widget=TimeInput,
+        error_messages={
+            "required": "Enter the time the session starts.",
+            "invalid": "Enter the start as a time, for example 09:00.",
+        },
+    )
+    end_time = forms.TimeField(
+        label="Ends at",
+        widget=TimeInput,
+        error_messages={
+            "required": "Enter the time the session ends.",
+            "invalid": "Enter the end as a time, for example 12:00.",
+        },
+    )
+    slot_minutes = forms.IntegerField(
+        label="Length of each appointment, in minutes",
+        initial=15,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter how long each appointment is.",
+            "invalid": "Enter the length as a whole number of minutes.",
+        },
+    )
     appointment_types = forms.MultipleChoiceField(
-        label="Types of appointment offered", required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(name, name) for name in COMMON_APPOINTMENT_TYPES])
-    other_types = forms.CharField(label="Other types (optional)", required=False, max_length=300,
-                                  help_text="Separate several with commas, for example: Smear test, Blood test")
-    valid_from = forms.DateField(label="First day (optional)", required=False, widget=DateInput,
-                                 help_text="Leave blank to start today.",
-                                 error_messages={"invalid": "Enter the first day as a real date."})
+        label="Types of appointment offered",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(name, name) for name in COMMON_APPOINTMENT_TYPES],
+    )
+    other_types = forms.CharField(
+        label="Other types (optional)",
+        required=False,
+        max_length=300,
+        help_text="Separate several with commas, for example: Smear test, Blood test",
+    )
+    valid_from = forms.DateField(
+        label="First day (optional)",
+        required=False,
+        widget=DateInput,
+        help_text="Leave blank to start today.",
+        error_messages={"invalid": "Enter the first day as a real date."},
+    )
 
     def __init__(self, data=None, *, clinicians: Iterable[Clinician], initial_clinician: str = ""):
         super().__init__(data, initial={"clinician": initial_clinician})
@@ -236,10 +292,12 @@ class SessionForm(forms.Form):
 
 
 class SessionEndForm(forms.Form):
-    last_day = forms.DateField(label="Last day the session runs", widget=DateInput,
-                               help_text="Booked appointments after this day are listed for rebooking, not cancelled.",
-                               error_messages={"required": "Enter the last day.",
-                                               "invalid": "Enter the last day as a real date."})
+    last_day = forms.DateField(
+        label="Last day the session runs",
+        widget=DateInput,
+        help_text="Booked appointments after this day are listed for rebooking, not cancelled.",
+        error_messages={"required": "Enter the last day.", "invalid": "Enter the last day as a real date."},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -248,19 +306,34 @@ class SessionEndForm(forms.Form):
 
 class ExceptionForm(forms.Form):
     clinician = forms.ChoiceField(label="Who is away", required=False)
-    first_day = forms.DateField(label="First day", widget=DateInput,
-                                error_messages={"required": "Enter the first day.",
-                                                "invalid": "Enter the first day as a real date."})
-    from_time = forms.TimeField(label="From (optional)", required=False, widget=TimeInput,
-                                error_messages={"invalid": "Enter the time as, for example, 13:00."})
-    last_day = forms.DateField(label="Last day", widget=DateInput,
-                               error_messages={"required": "Enter the last day.",
-                                               "invalid": "Enter the last day as a real date."})
-    until_time = forms.TimeField(label="Until (optional)", required=False, widget=TimeInput,
-                                 error_messages={"invalid": "Enter the time as, for example, 17:00."})
-    reason = forms.CharField(label="Reason", max_length=200,
-                             help_text="For example 'Annual leave' or 'Training closure'.",
-                             error_messages={"required": "Give a reason, such as 'Annual leave'."})
+    first_day = forms.DateField(
+        label="First day",
+        widget=DateInput,
+        error_messages={"required": "Enter the first day.", "invalid": "Enter the first day as a real date."},
+    )
+    from_time = forms.TimeField(
+        label="From (optional)",
+        required=False,
+        widget=TimeInput,
+        error_messages={"invalid": "Enter the time as, for example, 13:00."},
+    )
+    last_day = forms.DateField(
+        label="Last day",
+        widget=DateInput,
+        error_messages={"required": "Enter the last day.", "invalid": "Enter the last day as a real date."},
+    )
+    until_time = forms.TimeField(
+        label="Until (optional)",
+        required=False,
+        widget=TimeInput,
+        error_messages={"invalid": "Enter the time as, for example, 17:00."},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        help_text="For example 'Annual leave' or 'Training closure'.",
+        error_messages={"required": "Give a reason, such as 'Annual leave'."},
+    )
 
     def __init__(self, data=None, *, clinicians: Iterable[Clinician]):
         super().__init__(data)

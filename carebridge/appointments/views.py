@@ -2,9 +2,11 @@
 
 Patients book, move and cancel their own appointments at their registered surgery; reception does the
 same for any patient it may see, at its own facility, and works the day list; clinicians see their
-day; facility managers keep the schedules. Each view looks up, checks access (records.access for
-anything about a patient), calls one service, then redirects with a message or shows the page again
-with the service's refusal. A page for a role that may not use it answers 404, audited.
+day; facility managers keep the schedules. Each view looks up a patient's records through the access
+layer (404 when they are not visible), calls one service, which checks what this person may do, then
+redirects with a message or shows the page again with the service's refusal (422; 403 through the
+refusal middleware when the person may see but not act). A page for a role that may not use it at all
+(the day list, my day) answers 404, audited.
 """
 
 import datetime as dt
@@ -23,17 +25,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
-from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_denial, audit_record
-from carebridge.core import clock
-from carebridge.core.actor import Actor
-from carebridge.organisations.models import Clinician, Facility
-from carebridge.patients import services as patient_services
-from carebridge.patients.models import Patient
-from carebridge.records.access import PatientRecordAccess, appointment_for, patient_record_for, visible_patients
-from carebridge.scheduling import selectors, services
-from carebridge.scheduling.errors import SchedulingRefused, SlotUnavailable
+from carebridge.access.rules import Action, PatientAccess, refusal, visible_patients
+from carebridge.access.selectors import patient_record_for
 from carebridge.appointments.forms import (
     COMMON_APPOINTMENT_TYPES,
     BookingForm,
@@ -45,7 +38,19 @@ from carebridge.appointments.forms import (
     SessionForm,
     SlotSearchForm,
 )
+from carebridge.audit.models import AuditObject
+from carebridge.audit.services import audit_denial, audit_search
+from carebridge.core import clock
+from carebridge.core.actor import Actor
+from carebridge.core.errors import Invalid, NotPermitted, add_to_form
+from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
+from carebridge.organisations.models import Clinician, Facility
+from carebridge.patients import services as patient_services
+from carebridge.patients.models import Patient
+from carebridge.scheduling import selectors, services
+from carebridge.scheduling.errors import SlotUnavailable
 from carebridge.scheduling.models import Appointment, AppointmentStatus, ClinicianSession, Slot, Weekday
+from carebridge.scheduling.selectors import appointment_for
 
 # Reception and appointments, records and secretarial staff, and facility managers.
 STAFF_ROLES = ADMINISTRATIVE_ROLES
@@ -55,15 +60,22 @@ SLOT_PAGE_DAYS = 7
 
 # --- Who is asking ------------------------------------------------------------------------------------
 
-def _refuse(request: HttpRequest, object_type: str, object_id: str = "", patient_id: int | None = None,
-            **detail: str) -> NoReturn:
+
+def _refuse(
+    request: HttpRequest, object_type: AuditObject, object_id: str = "", patient_id: int | None = None, **detail: str
+) -> NoReturn:
     """Audit the refusal and answer 404, so a page nobody may use looks like one that is not there."""
-    audit_denial(actor=Actor.from_request(request), object_type=object_type, object_id=object_id,
-                 patient_id=patient_id, detail=detail or None)
+    audit_denial(
+        actor=Actor.from_request(request),
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        detail=detail or None,
+    )
     raise Http404
 
 
-def _require_role(request: HttpRequest, roles: frozenset[Role], object_type: str) -> Role:
+def _require_role(request: HttpRequest, roles: frozenset[Role], object_type: AuditObject) -> Role:
     role = role_of(request.user)
     if role not in roles:
         _refuse(request, object_type, purpose=request.path)
@@ -74,33 +86,35 @@ def _staff_facility(user) -> Facility:
     return user.staff_member.facility
 
 
-def _may_change(user, appointment: Appointment) -> bool:
-    """Whose appointment this actor may move or cancel: the patient's own at their surgery, or
-    reception's at its facility. Whether it can still be changed is for the service to say."""
-    role = role_of(user)
-    if role == Role.PATIENT:
-        patient = appointment.patient
-        return patient.user_id == user.pk and appointment.facility_id == patient.registered_surgery_id
-    if role in STAFF_ROLES:
-        return appointment.facility_id == user.staff_member.facility_id
-    return False
+def _changeable(user, access: PatientAccess, appointment: Appointment, now: dt.datetime) -> bool:
+    """Offer 'Change' and 'Cancel' only where the service would accept them (the access layer says who)."""
+    return (
+        appointment.status == AppointmentStatus.BOOKED
+        and appointment.starts_at > now
+        and refusal(access, user, Action.MOVE, facility_id=appointment.facility_id) is None
+    )
 
 
-def _changeable(user, appointment: Appointment, now: dt.datetime) -> bool:
-    """Offer 'Change' and 'Cancel' only where the service would accept them."""
-    return (appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > now
-            and _may_change(user, appointment))
-
-
-def _appointment_to_change(request: HttpRequest, appointment_id: uuid.UUID,
-                           purpose: str) -> tuple[Appointment, PatientRecordAccess]:
-    if role_of(request.user) != Role.PATIENT and role_of(request.user) not in STAFF_ROLES:
-        _refuse(request, "appointment", str(appointment_id), purpose=purpose)
-    appointment, access = appointment_for(actor=Actor.from_request(request), public_id=appointment_id,
-                                          purpose=purpose)
-    if not _may_change(request.user, appointment):
-        _refuse(request, "appointment", str(appointment.public_id), patient_id=appointment.patient_id,
-                purpose=purpose)
+def _appointment_to_change(
+    request: HttpRequest, appointment_id: uuid.UUID, purpose: str, action: Action
+) -> tuple[Appointment, PatientAccess]:
+    """The appointment, if this person may see it (404 otherwise) and take `action` on it (403 otherwise,
+    audited as the service would: the form pages are refused before they are filled in)."""
+    appointment, access = appointment_for(actor=Actor.from_request(request), public_id=appointment_id, purpose=purpose)
+    problem = refusal(
+        access, request.user, action, facility_id=appointment.facility_id, clinician_id=appointment.clinician_id
+    )
+    if problem is not None:
+        audit_denial(
+            actor=Actor.from_request(request),
+            object_type=AuditObject.APPOINTMENT,
+            object_id=str(appointment.public_id),
+            patient_id=appointment.patient_id,
+            detail={"operation": purpose, "refusal": NotPermitted.code, "message": problem},
+        )
+        denied = NotPermitted(problem)
+        denied.audited = True
+        raise denied
     return appointment, access
 
 
@@ -124,6 +138,7 @@ def _when(moment: dt.datetime) -> str:
 
 
 # --- Free times: the slot list shared by booking and moving ------------------------------------------------
+
 
 @dataclass
 class _SlotDay:
@@ -158,7 +173,9 @@ def _search_from(request: HttpRequest) -> QueryDict:
     return request.GET
 
 
-def _slot_page(request: HttpRequest, picker: _SlotPicker, search: QueryDict, refusal: str = "") -> HttpResponse:
+def _slot_page(
+    request: HttpRequest, picker: _SlotPicker, search: QueryDict, refusal: str = "", status: int = 200
+) -> HttpResponse:
     clinicians = list(selectors.bookable_clinicians(facility_id=picker.facility.pk))
     form = SlotSearchForm(search, clinicians=clinicians, types=picker.types)
     days: list[_SlotDay] = []
@@ -168,13 +185,16 @@ def _slot_page(request: HttpRequest, picker: _SlotPicker, search: QueryDict, ref
         chosen = form.cleaned_data["clinician"]
         clinician_id = next((c.pk for c in clinicians if str(c.public_id) == chosen), None) if chosen else None
         slots = selectors.free_slots(
-            facility_id=picker.facility.pk, clinician_id=clinician_id,
+            facility_id=picker.facility.pk,
+            clinician_id=clinician_id,
             starts_from=clock.london_datetime(first_day, dt.time.min),
             starts_before=clock.london_datetime(first_day + dt.timedelta(days=SLOT_PAGE_DAYS), dt.time.min),
-            appointment_type=form.cleaned_data.get("appointment_type") or picker.fixed_type)
+            appointment_type=form.cleaned_data.get("appointment_type") or picker.fixed_type,
+        )
         query = _search_query(search)
-        days = _slots_by_day(slots, lambda slot: f"{picker.confirm_url(slot)}?{query}" if query
-                             else picker.confirm_url(slot))
+        days = _slots_by_day(
+            slots, lambda slot: f"{picker.confirm_url(slot)}?{query}" if query else picker.confirm_url(slot)
+        )
 
         def page_from(day: dt.date) -> str:
             moved = search.copy()
@@ -189,10 +209,21 @@ def _slot_page(request: HttpRequest, picker: _SlotPicker, search: QueryDict, ref
         period = None
     if refusal:
         form.add_error(None, refusal)
-    return render(request, "scheduling/choose_slot.html", {
-        **picker.context, "form": form, "days": days, "period": period, "page_url": picker.page_url,
-        "earlier_url": earlier_url, "later_url": later_url, "facility": picker.facility,
-    })
+    return render(
+        request,
+        "scheduling/choose_slot.html",
+        {
+            **picker.context,
+            "form": form,
+            "days": days,
+            "period": period,
+            "page_url": picker.page_url,
+            "earlier_url": earlier_url,
+            "later_url": later_url,
+            "facility": picker.facility,
+        },
+        status=status,
+    )
 
 
 def _slots_by_day(slots, link: Callable[[Slot], str]) -> list[_SlotDay]:
@@ -212,10 +243,12 @@ def _slots_by_day(slots, link: Callable[[Slot], str]) -> list[_SlotDay]:
     return days
 
 
-def _slot_at(request: HttpRequest, facility: Facility, slot_id: uuid.UUID) -> Slot:
-    slot = Slot.objects.select_related("clinician", "facility").filter(public_id=slot_id, facility=facility).first()
+def _slot_at(request: HttpRequest, slot_id: uuid.UUID) -> Slot:
+    # Slots are not patient data: any slot may be named, as in the APIs, and the booking service decides
+    # who may take it (a slot at another facility is refused there, with the reason, and audited).
+    slot = Slot.objects.select_related("clinician", "facility").filter(public_id=slot_id).first()
     if slot is None:
-        _refuse(request, "slot", str(slot_id))
+        _refuse(request, AuditObject.SLOT, str(slot_id))
     return slot
 
 
@@ -226,9 +259,10 @@ def _taken(slot: Slot) -> bool:
 
 # --- Booking -------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Booking:
-    access: PatientRecordAccess
+    access: PatientAccess
     facility: Facility
     by_patient: bool
 
@@ -247,29 +281,51 @@ class _Booking:
         return reverse("scheduling:book_for_confirm", args=[self.patient.public_id, slot.public_id])
 
     def done_url(self) -> str:
-        return reverse("scheduling:mine") if self.by_patient else reverse("records:record",
-                                                                            args=[self.patient.public_id])
+        return (
+            reverse("scheduling:mine") if self.by_patient else reverse("records:record", args=[self.patient.public_id])
+        )
 
 
 def _booking_for(request: HttpRequest, patient_id: uuid.UUID | None) -> _Booking:
-    """A patient books for themself at their surgery; staff book for a patient they may see, at their facility."""
+    """A patient books for themself at their surgery; staff book for a patient they may see, at their facility.
+    Whether this person may book there is the access layer's answer: 403 (audited) when they may not."""
     actor = Actor.from_request(request)
     if patient_id is None:
-        _require_role(request, frozenset({Role.PATIENT}), "appointment_booking")
-        access = patient_record_for(actor=actor, public_id=request.user.patient.public_id,
-                                    purpose="book an appointment")
+        _require_role(request, frozenset({Role.PATIENT}), AuditObject.APPOINTMENT_BOOKING)
+        access = patient_record_for(
+            actor=actor, public_id=request.user.patient.public_id, purpose="book an appointment"
+        )
         return _Booking(access, access.patient.registered_surgery, by_patient=True)
-    _require_role(request, STAFF_ROLES, "appointment_booking")
     access = patient_record_for(actor=actor, public_id=patient_id, purpose="book an appointment")
+    problem = refusal(access, request.user, Action.BOOK, facility_id=access.facility_id)
+    if problem is not None or access.facility_id is None:
+        problem = problem or "Only the patient, or reception at the clinic, can book this appointment."
+        audit_denial(
+            actor=actor,
+            object_type=AuditObject.APPOINTMENT,
+            object_id=str(access.patient.public_id),
+            patient_id=access.patient.pk,
+            detail={"operation": "appointment_book", "refusal": NotPermitted.code, "message": problem},
+        )
+        denied = NotPermitted(problem)
+        denied.audited = True
+        raise denied
     return _Booking(access, _staff_facility(request.user), by_patient=False)
 
 
 def _booking_picker(booking: _Booking) -> _SlotPicker:
     return _SlotPicker(
-        facility=booking.facility, page_url=booking.slots_url(), confirm_url=booking.confirm_url,
-        types=selectors.offered_appointment_types(facility_id=booking.facility.pk), fixed_type="",
-        context={"booking": booking, "patient": booking.patient, "by_patient": booking.by_patient,
-                 "back_url": booking.done_url()},
+        facility=booking.facility,
+        page_url=booking.slots_url(),
+        confirm_url=booking.confirm_url,
+        types=selectors.offered_appointment_types(facility_id=booking.facility.pk),
+        fixed_type="",
+        context={
+            "booking": booking,
+            "patient": booking.patient,
+            "by_patient": booking.by_patient,
+            "back_url": booking.done_url(),
+        },
     )
 
 
@@ -284,135 +340,202 @@ def book(request: HttpRequest, patient_id: uuid.UUID | None = None) -> HttpRespo
 @login_required
 def book_confirm(request: HttpRequest, slot_id: uuid.UUID, patient_id: uuid.UUID | None = None) -> HttpResponse:
     booking = _booking_for(request, patient_id)
-    slot = _slot_at(request, booking.facility, slot_id)
+    slot = _slot_at(request, slot_id)
     picker = _booking_picker(booking)
     search = _search_from(request)
     if request.method == "GET" and _taken(slot):
         return _slot_page(request, picker, search, refusal=SlotUnavailable().message)
-    form = BookingForm(request.POST if request.method == "POST" else None,
-                       types=slot.appointment_types or COMMON_APPOINTMENT_TYPES,
-                       initial_type=search.get("appointment_type", ""))
+    form = BookingForm(
+        request.POST if request.method == "POST" else None,
+        types=slot.appointment_types or COMMON_APPOINTMENT_TYPES,
+        initial_type=search.get("appointment_type", ""),
+    )
+    # A form sent back with something to correct answers 422, as the APIs do for the same mistake.
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(
-                actor=Actor.from_request(request), patient=booking.patient, slot=slot,
-                appointment_type=form.cleaned_data["appointment_type"], reason=form.cleaned_data["reason"])
-        except SlotUnavailable as refusal:
-            return _slot_page(request, picker, search, refusal=refusal.message)
-        except SchedulingRefused as refusal:
-            form.add_error(None, refusal.message)
+                actor=Actor.from_request(request),
+                patient=booking.patient,
+                slot=slot,
+                appointment_type=form.cleaned_data["appointment_type"],
+                reason=form.cleaned_data["reason"],
+            )
+        except SlotUnavailable as taken:
+            return _slot_page(request, picker, search, refusal=taken.message, status=taken.status)
+        except Invalid as problem:
+            add_to_form(form, problem)
+            status = problem.status
         else:
             who = "Your" if booking.by_patient else f"{booking.patient.full_name}'s"
-            messages.success(request, f"{who} appointment is booked for {_when(appointment.starts_at)} "
-                                      f"with {appointment.clinician.display_name}.")
+            messages.success(
+                request,
+                f"{who} appointment is booked for {_when(appointment.starts_at)} "
+                f"with {appointment.clinician.display_name}.",
+            )
             return redirect(booking.done_url())
     query = _search_query(search)
-    return render(request, "scheduling/book_confirm.html", {
-        "booking": booking, "patient": booking.patient, "by_patient": booking.by_patient, "slot": slot,
-        "form": form, "search": query,
-        "choose_again_url": f"{booking.slots_url()}?{query}" if query else booking.slots_url(),
-    })
+    return render(
+        request,
+        "scheduling/book_confirm.html",
+        {
+            "booking": booking,
+            "patient": booking.patient,
+            "by_patient": booking.by_patient,
+            "slot": slot,
+            "form": form,
+            "search": query,
+            "choose_again_url": f"{booking.slots_url()}?{query}" if query else booking.slots_url(),
+        },
+        status=status,
+    )
 
 
 # --- Moving and cancelling ------------------------------------------------------------------------------
 
+
 def _move_picker(request: HttpRequest, appointment: Appointment) -> _SlotPicker:
     return _SlotPicker(
-        facility=appointment.facility, page_url=reverse("scheduling:move", args=[appointment.public_id]),
+        facility=appointment.facility,
+        page_url=reverse("scheduling:move", args=[appointment.public_id]),
         confirm_url=lambda slot: reverse("scheduling:move_confirm", args=[appointment.public_id, slot.public_id]),
-        types=None, fixed_type=appointment.appointment_type,
-        context={"appointment": appointment, "patient": appointment.patient,
-                 "by_patient": role_of(request.user) == Role.PATIENT,
-                 "back_url": _after_change_url(request, appointment)},
+        types=None,
+        fixed_type=appointment.appointment_type,
+        context={
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "by_patient": role_of(request.user) == Role.PATIENT,
+            "back_url": _after_change_url(request, appointment),
+        },
     )
 
 
 @require_GET
 @login_required
 def move(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    appointment, _ = _appointment_to_change(request, appointment_id, purpose="change an appointment")
+    appointment, _ = _appointment_to_change(
+        request, appointment_id, purpose="change an appointment", action=Action.MOVE
+    )
     return _slot_page(request, _move_picker(request, appointment), request.GET)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def move_confirm(request: HttpRequest, appointment_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
-    appointment, _ = _appointment_to_change(request, appointment_id, purpose="change an appointment")
-    new_slot = _slot_at(request, appointment.facility, slot_id)
+    appointment, _ = _appointment_to_change(
+        request, appointment_id, purpose="change an appointment", action=Action.MOVE
+    )
+    new_slot = _slot_at(request, slot_id)
     picker = _move_picker(request, appointment)
     search = _search_from(request)
     if request.method == "GET" and _taken(new_slot):
         return _slot_page(request, picker, search, refusal=SlotUnavailable().message)
     form = None
+    status = 200
     if request.method == "POST":
         try:
-            moved = services.appointment_move(actor=Actor.from_request(request), appointment=appointment,
-                                              new_slot=new_slot)
-        except SlotUnavailable as refusal:
-            return _slot_page(request, picker, search, refusal=refusal.message)
-        except SchedulingRefused as refusal:
-            form = _refusal_form(refusal.message)
+            moved = services.appointment_move(
+                actor=Actor.from_request(request), appointment=appointment, new_slot=new_slot
+            )
+        except SlotUnavailable as taken:
+            return _slot_page(request, picker, search, refusal=taken.message, status=taken.status)
+        except Invalid as problem:
+            form = _refusal_form(problem.message)
+            status = problem.status
         else:
-            messages.success(request, f"The appointment has moved to {_when(moved.starts_at)} "
-                                      f"with {moved.clinician.display_name}.")
+            messages.success(
+                request, f"The appointment has moved to {_when(moved.starts_at)} with {moved.clinician.display_name}."
+            )
             return redirect(_after_change_url(request, moved))
     query = _search_query(search)
-    return render(request, "scheduling/move_confirm.html", {
-        "appointment": appointment, "patient": appointment.patient, "slot": new_slot, "form": form,
-        "search": query, "by_patient": role_of(request.user) == Role.PATIENT,
-        "choose_again_url": f"{picker.page_url}?{query}" if query else picker.page_url,
-        "back_url": _after_change_url(request, appointment),
-    })
+    return render(
+        request,
+        "scheduling/move_confirm.html",
+        {
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "slot": new_slot,
+            "form": form,
+            "search": query,
+            "by_patient": role_of(request.user) == Role.PATIENT,
+            "choose_again_url": f"{picker.page_url}?{query}" if query else picker.page_url,
+            "back_url": _after_change_url(request, appointment),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def cancel(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    appointment, _ = _appointment_to_change(request, appointment_id, purpose="cancel an appointment")
+    appointment, _ = _appointment_to_change(
+        request, appointment_id, purpose="cancel an appointment", action=Action.CANCEL
+    )
     form = CancelForm(request.POST or None)
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.appointment_cancel(actor=Actor.from_request(request), appointment=appointment,
-                                        reason=form.cleaned_data["reason"])
-        except SchedulingRefused as refusal:
-            form.add_error(None, refusal.message)
+            services.appointment_cancel(
+                actor=Actor.from_request(request), appointment=appointment, reason=form.cleaned_data["reason"]
+            )
+        except Invalid as problem:
+            add_to_form(form, problem)
         else:
             messages.success(request, f"The appointment on {_when(appointment.starts_at)} is cancelled.")
             return redirect(_after_change_url(request, appointment))
-    return render(request, "scheduling/cancel.html", {
-        "appointment": appointment, "patient": appointment.patient, "form": form,
-        "by_patient": role_of(request.user) == Role.PATIENT, "back_url": _after_change_url(request, appointment),
-    })
+    return render(
+        request,
+        "scheduling/cancel.html",
+        {
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "form": form,
+            "by_patient": role_of(request.user) == Role.PATIENT,
+            "back_url": _after_change_url(request, appointment),
+        },
+        status=status,
+    )
 
 
 # --- The patient's own appointments ------------------------------------------------------------------------
 
+
 @require_GET
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    _require_role(request, frozenset({Role.PATIENT}), "own_appointments")
-    access = patient_record_for(actor=Actor.from_request(request), public_id=request.user.patient.public_id,
-                                purpose="own appointments")
+    _require_role(request, frozenset({Role.PATIENT}), AuditObject.OWN_APPOINTMENTS)
+    access = patient_record_for(
+        actor=Actor.from_request(request), public_id=request.user.patient.public_id, purpose="own appointments"
+    )
     now = clock.now()
     upcoming, past = [], []
     for appointment in selectors.patient_appointments(access.patient.pk):
-        still_to_come = appointment.ends_at > now and appointment.status in (AppointmentStatus.BOOKED,
-                                                                              AppointmentStatus.ARRIVED)
+        still_to_come = appointment.ends_at > now and appointment.status in (
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.ARRIVED,
+        )
         (upcoming if still_to_come else past).append(appointment)
     upcoming.reverse()  # soonest first; the past stays most recent first
-    return render(request, "scheduling/mine.html", {
-        "patient": access.patient, "upcoming": upcoming, "past": past,
-        "changeable": {appointment.pk for appointment in upcoming if _changeable(request.user, appointment, now)},
-    })
+    return render(
+        request,
+        "scheduling/mine.html",
+        {
+            "patient": access.patient,
+            "upcoming": upcoming,
+            "past": past,
+            "changeable": {
+                appointment.pk for appointment in upcoming if _changeable(request.user, access, appointment, now)
+            },
+        },
+    )
 
 
-def record_appointments_panel(user, access: PatientRecordAccess) -> dict[str, Any]:
+def record_appointments_panel(user, access: PatientAccess) -> dict[str, Any]:
     """What the patient record page offers about appointments to this viewer: booking, changing and
     cancelling, and (reception at the patient's surgery) the invitation to the portal."""
     role = role_of(user)
     patient = access.patient
-    panel: dict[str, Any] = {"book_url": "", "mine_url": "", "changeable": set(), "invite_url": "",
-                             "portal_state": ""}
+    panel: dict[str, Any] = {"book_url": "", "mine_url": "", "changeable": set(), "invite_url": "", "portal_state": ""}
     if role == Role.PATIENT and access.is_own_record:
         panel["book_url"] = reverse("scheduling:book")
         panel["mine_url"] = reverse("scheduling:mine")
@@ -428,49 +551,71 @@ def record_appointments_panel(user, access: PatientRecordAccess) -> dict[str, An
     else:
         return panel
     now = clock.now()
-    upcoming = (Appointment.objects.filter(patient=patient, status=AppointmentStatus.BOOKED, starts_at__gt=now)
-                .select_related("patient"))
-    panel["changeable"] = {appointment.pk for appointment in upcoming if _changeable(user, appointment, now)}
+    upcoming = Appointment.objects.filter(
+        patient=patient, status=AppointmentStatus.BOOKED, starts_at__gt=now
+    ).select_related("patient")
+    panel["changeable"] = {appointment.pk for appointment in upcoming if _changeable(user, access, appointment, now)}
     return panel
 
 
 # --- Reception: the day list, check-in and did-not-attend ---------------------------------------------------
 
-def _list_audited(request: HttpRequest, object_type: str, facility: Facility, appointments: list[Appointment],
-                  **detail: str) -> None:
-    """One audit row for a list of patients, naming each, as the patient search does."""
-    audit_record(actor=Actor.from_request(request), action=AuditAction.VIEW, object_type=object_type,
-                 object_id=str(facility.public_id),
-                 detail={**detail, "patients": sorted({str(a.patient.public_id) for a in appointments})})
+
+def _list_audited(
+    request: HttpRequest, object_type: AuditObject, facility: Facility, appointments: list[Appointment], **criteria: str
+) -> None:
+    """A list of patients' appointments is recorded against each patient on it, as the patient search is."""
+    audit_search(
+        actor=Actor.from_request(request),
+        object_type=object_type,
+        object_id=str(facility.public_id),
+        criteria=criteria,
+        patient_ids=[appointment.patient_id for appointment in appointments],
+    )
 
 
 def _visible(request: HttpRequest, appointments) -> list[Appointment]:
     return list(appointments.filter(patient__in=visible_patients(Patient.objects.all(), request.user)))
 
 
-def _render_day_list(request: HttpRequest, form: DayListForm, refusal: str = "") -> HttpResponse:
+def _render_day_list(request: HttpRequest, form: DayListForm, refusal: str = "", status: int = 200) -> HttpResponse:
     facility = _staff_facility(request.user)
     day = form.day()
     chosen = form.clinician_public_id()
     clinician = Clinician.objects.filter(public_id=chosen, workplace=facility).first() if chosen else None
-    appointments = _visible(request, selectors.day_list(facility_id=facility.pk, day=day,
-                                                        clinician_id=clinician.pk if clinician else None))
+    appointments = _visible(
+        request, selectors.day_list(facility_id=facility.pk, day=day, clinician_id=clinician.pk if clinician else None)
+    )
     rebooking = _visible(request, selectors.appointments_needing_rebooking(facility_id=facility.pk))
-    _list_audited(request, "day_list", facility, appointments + rebooking, date=day.isoformat(),
-                  clinician=chosen)
+    _list_audited(
+        request, AuditObject.DAY_LIST, facility, appointments + rebooking, date=day.isoformat(), clinician=chosen
+    )
     now, today = clock.now(), clock.today()
-    rows = [{
-        "appointment": appointment,
-        "can_check_in": appointment.status == AppointmentStatus.BOOKED and day == today,
-        "can_mark_no_show": appointment.status == AppointmentStatus.BOOKED and appointment.starts_at <= now,
-    } for appointment in appointments]
+    rows = [
+        {
+            "appointment": appointment,
+            "can_check_in": appointment.status == AppointmentStatus.BOOKED and day == today,
+            "can_mark_no_show": appointment.status == AppointmentStatus.BOOKED and appointment.starts_at <= now,
+        }
+        for appointment in appointments
+    ]
     if refusal:
         form.add_error(None, refusal)
-    return render(request, "scheduling/day_list.html", {
-        "facility": facility, "form": form, "day": day, "clinician": clinician, "rows": rows,
-        "rebooking": rebooking, "is_today": day == today,
-        "list_query": urlencode({"date": day.isoformat(), **({"clinician": chosen} if chosen else {})}),
-    })
+    return render(
+        request,
+        "scheduling/day_list.html",
+        {
+            "facility": facility,
+            "form": form,
+            "day": day,
+            "clinician": clinician,
+            "rows": rows,
+            "rebooking": rebooking,
+            "is_today": day == today,
+            "list_query": urlencode({"date": day.isoformat(), **({"clinician": chosen} if chosen else {})}),
+        },
+        status=status,
+    )
 
 
 def _clinicians_at(facility: Facility):
@@ -480,22 +625,26 @@ def _clinicians_at(facility: Facility):
 @require_GET
 @login_required
 def day(request: HttpRequest) -> HttpResponse:
-    _require_role(request, STAFF_ROLES, "day_list")
+    _require_role(request, STAFF_ROLES, AuditObject.DAY_LIST)
     form = DayListForm(request.GET, clinicians=_clinicians_at(_staff_facility(request.user)))
     return _render_day_list(request, form)
 
 
-def _front_desk_action(request: HttpRequest, appointment_id: uuid.UUID, *, purpose: str,
-                       change: Callable[..., Appointment], done: str) -> HttpResponse:
-    _require_role(request, STAFF_ROLES, "day_list")
+def _front_desk_action(
+    request: HttpRequest, appointment_id: uuid.UUID, *, purpose: str, change: Callable[..., Appointment], done: str
+) -> HttpResponse:
+    # Who may check in or record a missed appointment is the service's question (403 for anyone else).
     appointment, _ = appointment_for(actor=Actor.from_request(request), public_id=appointment_id, purpose=purpose)
-    form = DayListForm(request.POST, clinicians=_clinicians_at(_staff_facility(request.user)))
     try:
         change(actor=Actor.from_request(request), appointment=appointment)
-    except SchedulingRefused as refusal:
-        return _render_day_list(request, form, refusal=refusal.message)
-    messages.success(request, done.format(name=appointment.patient.full_name,
-                                          time=f"{appointment.starts_at.astimezone(clock.LONDON):%H:%M}"))
+    except Invalid as problem:
+        form = DayListForm(request.POST, clinicians=_clinicians_at(_staff_facility(request.user)))
+        return _render_day_list(request, form, refusal=problem.message, status=problem.status)
+    form = DayListForm(request.POST, clinicians=_clinicians_at(_staff_facility(request.user)))
+    messages.success(
+        request,
+        done.format(name=appointment.patient.full_name, time=f"{appointment.starts_at.astimezone(clock.LONDON):%H:%M}"),
+    )
     back_to = urlencode({"date": form.day().isoformat(), "clinician": form.clinician_public_id()})
     return redirect(f"{reverse('scheduling:day')}?{back_to}")
 
@@ -503,64 +652,88 @@ def _front_desk_action(request: HttpRequest, appointment_id: uuid.UUID, *, purpo
 @require_POST
 @login_required
 def check_in(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    return _front_desk_action(request, appointment_id, purpose="check in", change=services.appointment_check_in,
-                              done="{name} is checked in for {time}.")
+    return _front_desk_action(
+        request,
+        appointment_id,
+        purpose="check in",
+        change=services.appointment_check_in,
+        done="{name} is checked in for {time}.",
+    )
 
 
 @require_POST
 @login_required
 def no_show(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    return _front_desk_action(request, appointment_id, purpose="did not attend",
-                              change=services.appointment_mark_no_show,
-                              done="{name} is recorded as not attending at {time}.")
+    return _front_desk_action(
+        request,
+        appointment_id,
+        purpose="did not attend",
+        change=services.appointment_mark_no_show,
+        done="{name} is recorded as not attending at {time}.",
+    )
 
 
 # --- Clinicians: my day -------------------------------------------------------------------------------
 
-def _render_my_day(request: HttpRequest, form: DayListForm, refusal: str = "") -> HttpResponse:
+
+def _render_my_day(request: HttpRequest, form: DayListForm, refusal: str = "", status: int = 200) -> HttpResponse:
     clinician = request.user.clinician
     day = form.day()
-    appointments = _visible(request, selectors.day_list(facility_id=clinician.workplace_id, day=day,
-                                                        clinician_id=clinician.pk))
-    _list_audited(request, "clinician_day", clinician.workplace, appointments, date=day.isoformat())
+    appointments = _visible(
+        request, selectors.day_list(facility_id=clinician.workplace_id, day=day, clinician_id=clinician.pk)
+    )
+    _list_audited(request, AuditObject.CLINICIAN_DAY, clinician.workplace, appointments, date=day.isoformat())
     today = clock.today()
-    rows = [{
-        "appointment": appointment,
-        "can_complete": appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED) and day == today,
-    } for appointment in appointments]
+    rows = [
+        {
+            "appointment": appointment,
+            "can_complete": appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+            and day == today,
+        }
+        for appointment in appointments
+    ]
     if refusal:
         form.add_error(None, refusal)
-    return render(request, "scheduling/my_day.html", {
-        "clinician": clinician, "form": form, "day": day, "rows": rows, "is_today": day == today,
-    })
+    return render(
+        request,
+        "scheduling/my_day.html",
+        {
+            "clinician": clinician,
+            "form": form,
+            "day": day,
+            "rows": rows,
+            "is_today": day == today,
+        },
+        status=status,
+    )
 
 
 @require_GET
 @login_required
 def my_day(request: HttpRequest) -> HttpResponse:
-    _require_role(request, CLINICAL_ROLES, "clinician_day")
+    _require_role(request, CLINICAL_ROLES, AuditObject.CLINICIAN_DAY)
     return _render_my_day(request, DayListForm(request.GET))
 
 
 @require_POST
 @login_required
 def complete(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    _require_role(request, CLINICAL_ROLES, "clinician_day")
-    appointment, _ = appointment_for(actor=Actor.from_request(request), public_id=appointment_id,
-                                     purpose="mark done")
+    # Only the appointment's clinician may: the service says so (403) to anyone else.
+    appointment, _ = appointment_for(actor=Actor.from_request(request), public_id=appointment_id, purpose="mark done")
     form = DayListForm(request.POST)
     try:
         services.appointment_complete(actor=Actor.from_request(request), appointment=appointment)
-    except SchedulingRefused as refusal:
-        return _render_my_day(request, form, refusal=refusal.message)
+    except Invalid as problem:
+        return _render_my_day(request, form, refusal=problem.message, status=problem.status)
     messages.success(request, f"The appointment with {appointment.patient.full_name} is marked as done.")
     return redirect(f"{reverse('scheduling:my_day')}?{urlencode({'date': form.day().isoformat()})}")
 
 
 # --- Facility managers: schedules ---------------------------------------------------------------------------
 
+
 def _managed_facility(request: HttpRequest) -> Facility:
-    _require_role(request, frozenset({Role.FACILITY_MANAGER}), "schedules")
+    _require_role(request, frozenset({Role.FACILITY_MANAGER}), AuditObject.SCHEDULES)
     return _staff_facility(request.user)
 
 
@@ -577,17 +750,22 @@ def schedules(request: HttpRequest) -> HttpResponse:
     facility = _managed_facility(request)
     opening = _current_opening(facility)
     sessions = list(selectors.facility_sessions(facility_id=facility.pk))
-    clinicians = [(clinician, [s for s in sessions if s.clinician_id == clinician.pk])
-                  for clinician in _clinicians_at(facility)]
+    clinicians = [
+        (clinician, [s for s in sessions if s.clinician_id == clinician.pk]) for clinician in _clinicians_at(facility)
+    ]
     rebooking = _visible(request, selectors.appointments_needing_rebooking(facility_id=facility.pk))
-    _list_audited(request, "rebooking_list", facility, rebooking)
-    return render(request, "scheduling/schedules.html", {
-        "facility": facility,
-        "opening": [(label, opening.get(weekday, [])) for weekday, label in Weekday.choices],
-        "clinicians": clinicians,
-        "exceptions": selectors.facility_exceptions(facility_id=facility.pk),
-        "rebooking": rebooking,
-    })
+    _list_audited(request, AuditObject.REBOOKING_LIST, facility, rebooking)
+    return render(
+        request,
+        "scheduling/schedules.html",
+        {
+            "facility": facility,
+            "opening": [(label, opening.get(weekday, [])) for weekday, label in Weekday.choices],
+            "clinicians": clinicians,
+            "exceptions": selectors.facility_exceptions(facility_id=facility.pk),
+            "rebooking": rebooking,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -598,11 +776,12 @@ def opening_hours(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.opening_hours_set(actor=Actor.from_request(request), facility=facility, hours=form.hours)
-        except SchedulingRefused as refusal:
+        except Invalid as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, f"The opening hours of {facility.name} are saved. Clinicians' free times "
-                                      "now follow them.")
+            messages.success(
+                request, f"The opening hours of {facility.name} are saved. Clinicians' free times now follow them."
+            )
             return redirect("scheduling:schedules")
     return render(request, "scheduling/opening_hours.html", {"facility": facility, "form": form})
 
@@ -617,15 +796,23 @@ def session_add(request: HttpRequest) -> HttpResponse:
         clinician = next(c for c in clinicians if str(c.public_id) == form.cleaned_data["clinician"])
         try:
             session = services.session_add(
-                actor=Actor.from_request(request), clinician=clinician, weekday=form.cleaned_data["weekday"],
-                start_time=form.cleaned_data["start_time"], end_time=form.cleaned_data["end_time"],
-                slot_minutes=form.cleaned_data["slot_minutes"], appointment_types=form.types(),
-                valid_from=form.cleaned_data["valid_from"])
-        except SchedulingRefused as refusal:
+                actor=Actor.from_request(request),
+                clinician=clinician,
+                weekday=form.cleaned_data["weekday"],
+                start_time=form.cleaned_data["start_time"],
+                end_time=form.cleaned_data["end_time"],
+                slot_minutes=form.cleaned_data["slot_minutes"],
+                appointment_types=form.types(),
+                valid_from=form.cleaned_data["valid_from"],
+            )
+        except Invalid as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, f"{clinician.display_name} now works {session.get_weekday_display()}s "
-                                      f"{session.start_time:%H:%M}-{session.end_time:%H:%M}.")
+            messages.success(
+                request,
+                f"{clinician.display_name} now works {session.get_weekday_display()}s "
+                f"{session.start_time:%H:%M}-{session.end_time:%H:%M}.",
+            )
             return redirect("scheduling:schedules")
     return render(request, "scheduling/session_add.html", {"facility": facility, "form": form})
 
@@ -634,21 +821,26 @@ def session_add(request: HttpRequest) -> HttpResponse:
 @login_required
 def session_end(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     facility = _managed_facility(request)
-    session = (ClinicianSession.objects.select_related("clinician")
-               .filter(public_id=session_id, facility=facility).first())
+    session = (
+        ClinicianSession.objects.select_related("clinician").filter(public_id=session_id, facility=facility).first()
+    )
     if session is None:
-        _refuse(request, "session", str(session_id))
+        _refuse(request, AuditObject.SESSION, str(session_id))
     form = SessionEndForm(request.POST or None, initial={"last_day": clock.today()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_end(actor=Actor.from_request(request), session=session,
-                                 last_day=form.cleaned_data["last_day"])
-        except SchedulingRefused as refusal:
+            services.session_end(
+                actor=Actor.from_request(request), session=session, last_day=form.cleaned_data["last_day"]
+            )
+        except Invalid as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, f"{session.clinician.display_name}'s {session} session ends after "
-                                      f"{form.cleaned_data['last_day']:%-d %B %Y}. Booked appointments after "
-                                      "that are listed for rebooking.")
+            messages.success(
+                request,
+                f"{session.clinician.display_name}'s {session} session ends after "
+                f"{form.cleaned_data['last_day']:%-d %B %Y}. Booked appointments after "
+                "that are listed for rebooking.",
+            )
             return redirect("scheduling:schedules")
     return render(request, "scheduling/session_end.html", {"facility": facility, "session": session, "form": form})
 
@@ -664,24 +856,32 @@ def exception_add(request: HttpRequest) -> HttpResponse:
         clinician = next((c for c in clinicians if str(c.public_id) == chosen), None)
         starts_at, ends_at = form.interval()
         try:
-            services.exception_add(actor=Actor.from_request(request), facility=facility, clinician=clinician,
-                                   starts_at=starts_at, ends_at=ends_at, reason=form.cleaned_data["reason"])
-        except SchedulingRefused as refusal:
+            services.exception_add(
+                actor=Actor.from_request(request),
+                facility=facility,
+                clinician=clinician,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=form.cleaned_data["reason"],
+            )
+        except Invalid as refusal:
             form.add_error(None, refusal.message)
         else:
             who = clinician.display_name if clinician else facility.name
-            messages.success(request, f"Time off for {who} is saved. Booked appointments in it are listed "
-                                      "for rebooking.")
+            messages.success(
+                request, f"Time off for {who} is saved. Booked appointments in it are listed for rebooking."
+            )
             return redirect("scheduling:schedules")
     return render(request, "scheduling/exception_add.html", {"facility": facility, "form": form})
 
 
 # --- Reception: invite a patient to the portal --------------------------------------------------------------
 
+
 @require_POST
 @login_required
 def invite(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    _require_role(request, STAFF_ROLES, "portal_invitation")
+    _require_role(request, STAFF_ROLES, AuditObject.PORTAL_INVITATION)
     access = patient_record_for(actor=Actor.from_request(request), public_id=patient_id, purpose="portal invitation")
     try:
         login = patient_services.patient_portal_invite(actor=Actor.from_request(request), patient=access.patient)
@@ -689,9 +889,16 @@ def invite(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         # Reception at another facility: the service has audited the refusal.
         raise Http404 from None
     except ValidationError as refusal:
-        return render(request, "scheduling/invite_refused.html", {
-            "patient": access.patient, "form": _refusal_form(" ".join(refusal.messages)),
-        })
-    messages.success(request, f"An invitation to the portal is on its way to {access.patient.email}. "
-                              f"Their username is {login.username}.")
+        return render(
+            request,
+            "scheduling/invite_refused.html",
+            {
+                "patient": access.patient,
+                "form": _refusal_form(" ".join(refusal.messages)),
+            },
+        )
+    messages.success(
+        request,
+        f"An invitation to the portal is on its way to {access.patient.email}. Their username is {login.username}.",
+    )
     return redirect("records:record", public_id=access.patient.public_id)

@@ -71,5 +71,11 @@ def env_mail_url(name: str) -> MailServer | None:
     if not parts.hostname:
         raise ImproperlyConfigured(f"{name} must name the mail server's host, as in smtp://127.0.0.1:1025")
     use_tls, use_ssl, default_port = _MAIL_SCHEMES[parts.scheme]
-    return MailServer(host=parts.hostname, port=port or default_port, user=unquote(parts.username or ""),
-                      password=unquote(parts.password or ""), use_tls=use_tls, use_ssl=use_ssl)
+    return MailServer(
+        host=parts.hostname,
+        port=port or default_port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=use_tls,
+        use_ssl=use_ssl,
+    )

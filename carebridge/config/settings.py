@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "carebridge.delivery",
     "carebridge.organisations",
     "carebridge.patients",
+    "carebridge.access",
     "carebridge.scheduling",
     "carebridge.prescribing",
     "carebridge.referrals",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "carebridge.core.middleware.RefusalPages",
     # Last, so that it sees the authenticated user of a failed login.
     "axes.middleware.AxesMiddleware",
 ]
@@ -227,5 +229,10 @@ LOGGING = {
 # --- Carebridge -----------------------------------------------------------------------------------
 # How long a break-glass grant lasts before the clinician must state a reason again.
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
+# How long a finished episode of care keeps a patient's record open to the clinic that gave it
+# (results, letters and follow-up arrive after the visit): days after an appointment's time, and days
+# after a referral is completed. A cancelled appointment ends its relationship at once.
+CARE_ACCESS_DAYS_AFTER_APPOINTMENT = env_int("CARE_ACCESS_DAYS_AFTER_APPOINTMENT", 90)
+CARE_ACCESS_DAYS_AFTER_REFERRAL = env_int("CARE_ACCESS_DAYS_AFTER_REFERRAL", 90)
 # How far ahead clinicians' slots are offered (the rolling horizon).
 SLOT_HORIZON_DAYS = env_int("SLOT_HORIZON_DAYS", 42)

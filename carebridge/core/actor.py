@@ -17,8 +17,9 @@ class Actor:
 
     @classmethod
     def from_request(cls, request, channel: Channel = "web") -> "Actor":
-        return cls(user=request.user if request.user.is_authenticated else None, channel=channel,
-                   ip_address=client_ip(request))
+        return cls(
+            user=request.user if request.user.is_authenticated else None, channel=channel, ip_address=client_ip(request)
+        )
 
     @classmethod
     def command_line(cls, user: "User | None" = None) -> "Actor":

@@ -27,7 +27,8 @@ def freeze(moment: dt.datetime | None) -> None:
     global _frozen_at
     if moment is not None and timezone.is_naive(moment):
         raise ValueError("freeze() needs an aware datetime")
-    _frozen_at = moment
+    # Kept in UTC, as now() promises: arithmetic on a London time would move by wall-clock days.
+    _frozen_at = moment.astimezone(dt.UTC) if moment is not None else None
 
 
 def london_datetime(day: dt.date, time: dt.time) -> dt.datetime:

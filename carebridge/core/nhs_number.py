@@ -13,7 +13,7 @@ def normalise(raw: str) -> str:
 
 def check_digit(first_nine: str) -> int | None:
     """The check digit for nine digits, or None when no valid number can start with them."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1)))
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
     check = 11 - (total % 11)
     if check == 11:
         return 0

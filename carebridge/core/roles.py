@@ -24,7 +24,6 @@ class AccountKind(models.TextChoices):
     PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
 
 
-
 class Role(StrEnum):
     PATIENT = "patient"
     GP = "gp"

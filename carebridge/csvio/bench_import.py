@@ -25,10 +25,50 @@ from pathlib import Path
 from carebridge.core.nhs_number import check_digit
 
 SURGERIES = 20
-FIRST_NAMES = ("Olivia", "Amelia", "Isla", "Ava", "Mia", "Noah", "Oliver", "George", "Arthur", "Muhammad", "Leo",
-               "Harry", "Priya", "Aisha", "Wei", "Kofi", "Siobhan", "Dylan", "Freya", "Zara")
-LAST_NAMES = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Khan",
-              "Evans", "Thomas", "Roberts", "Walker", "Wright", "O'Brien", "Nguyen", "Okafor", "Kowalski", "Murphy")
+FIRST_NAMES = (
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Noah",
+    "Oliver",
+    "George",
+    "Arthur",
+    "Muhammad",
+    "Leo",
+    "Harry",
+    "Priya",
+    "Aisha",
+    "Wei",
+    "Kofi",
+    "Siobhan",
+    "Dylan",
+    "Freya",
+    "Zara",
+)
+LAST_NAMES = (
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Khan",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "O'Brien",
+    "Nguyen",
+    "Okafor",
+    "Kowalski",
+    "Murphy",
+)
 STREETS = ("High Street", "Station Road", "Church Lane", "Park Avenue", "Mill Lane", "Victoria Road")
 
 
@@ -47,32 +87,81 @@ def write_dataset(folder: Path, rows: int, prefix: str, seed: int) -> None:
     chooser = random.Random(seed)
     with (folder / "facilities.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["facility_id", "facility_name", "facility_type", "address", "postcode", "phone_number",
-                         "email", "opening_hours", "manager_name", "capacity", "specialities_offered"])
+        writer.writerow(
+            [
+                "facility_id",
+                "facility_name",
+                "facility_type",
+                "address",
+                "postcode",
+                "phone_number",
+                "email",
+                "opening_hours",
+                "manager_name",
+                "capacity",
+                "specialities_offered",
+            ]
+        )
         for number in range(SURGERIES):
-            writer.writerow([f"{prefix}S{number}", f"Bench Surgery {number}", "GP Surgery",
-                             f"{number} {chooser.choice(STREETS)}, Leeds", "LS1 4AB", "0113-200-1000",
-                             "bench@example.nhs.uk", "Mon-Fri: 8:00-18:30", "Dr. Bench", 20000, "General Practice"])
+            writer.writerow(
+                [
+                    f"{prefix}S{number}",
+                    f"Bench Surgery {number}",
+                    "GP Surgery",
+                    f"{number} {chooser.choice(STREETS)}, Leeds",
+                    "LS1 4AB",
+                    "0113-200-1000",
+                    "bench@example.nhs.uk",
+                    "Mon-Fri: 8:00-18:30",
+                    "Dr. Bench",
+                    20000,
+                    "General Practice",
+                ]
+            )
     numbers = _nhs_numbers(chooser.randrange(100_000_000, 800_000_000))
     with (folder / "patients.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["patient_id", "first_name", "last_name", "date_of_birth", "nhs_number", "gender",
-                         "phone_number", "email", "address", "postcode", "emergency_contact_name",
-                         "emergency_contact_phone", "registration_date", "gp_surgery_id"])
+        writer.writerow(
+            [
+                "patient_id",
+                "first_name",
+                "last_name",
+                "date_of_birth",
+                "nhs_number",
+                "gender",
+                "phone_number",
+                "email",
+                "address",
+                "postcode",
+                "emergency_contact_name",
+                "emergency_contact_phone",
+                "registration_date",
+                "gp_surgery_id",
+            ]
+        )
         for number in range(rows):
             first, last = chooser.choice(FIRST_NAMES), chooser.choice(LAST_NAMES)
             born = chooser.randrange(1930, 2024)
-            writer.writerow([
-                f"{prefix}P{number}", first, last,
-                f"{born}-{chooser.randrange(1, 13):02d}-{chooser.randrange(1, 29):02d}",
-                next(numbers), chooser.choice("MFMFMFOU"), f"07700{chooser.randrange(900000, 999999)}",
-                f"{first.lower()}.{last.lower().replace(chr(39), '')}{number}@example.com",
-                f"{chooser.randrange(1, 300)} {chooser.choice(STREETS)}, Leeds", "LS6 2QR",
-                f"{chooser.choice(FIRST_NAMES)} {last}", f"07700{chooser.randrange(900000, 999999)}",
-                # Registered after birth (and not in the future), so the data raise no warnings.
-                f"{chooser.randrange(max(born, 1990) + 1, 2026)}-{chooser.randrange(1, 13):02d}-"
-                f"{chooser.randrange(1, 29):02d}",
-                f"{prefix}S{chooser.randrange(SURGERIES)}"])
+            writer.writerow(
+                [
+                    f"{prefix}P{number}",
+                    first,
+                    last,
+                    f"{born}-{chooser.randrange(1, 13):02d}-{chooser.randrange(1, 29):02d}",
+                    next(numbers),
+                    chooser.choice("MFMFMFOU"),
+                    f"07700{chooser.randrange(900000, 999999)}",
+                    f"{first.lower()}.{last.lower().replace(chr(39), '')}{number}@example.com",
+                    f"{chooser.randrange(1, 300)} {chooser.choice(STREETS)}, Leeds",
+                    "LS6 2QR",
+                    f"{chooser.choice(FIRST_NAMES)} {last}",
+                    f"07700{chooser.randrange(900000, 999999)}",
+                    # Registered after birth (and not in the future), so the data raise no warnings.
+                    f"{chooser.randrange(max(born, 1990) + 1, 2026)}-{chooser.randrange(1, 13):02d}-"
+                    f"{chooser.randrange(1, 29):02d}",
+                    f"{prefix}S{chooser.randrange(SURGERIES)}",
+                ]
+            )
 
 
 def timed_import(command: Path, folder: Path, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -114,8 +203,10 @@ def main() -> None:
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             # On Linux ru_maxrss is in KiB: the largest of the child processes so far.
             peak = after.ru_maxrss / 1024
-            print(f"{label}: {total:,} rows in {elapsed:.1f} s = {total / elapsed:,.0f} rows/s; importer CPU "
-                  f"{cpu:.1f} s; peak memory of any child so far {peak:.0f} MiB")
+            print(
+                f"{label}: {total:,} rows in {elapsed:.1f} s = {total / elapsed:,.0f} rows/s; importer CPU "
+                f"{cpu:.1f} s; peak memory of any child so far {peak:.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

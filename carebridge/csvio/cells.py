@@ -36,11 +36,15 @@ _PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
 _POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The everyday address (letters, digits, dots, dashes; a dotted domain) needs no closer look.
-_PLAIN_EMAIL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@"
-                          r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
+)
 
-SPREADSHEET_ADVICE = ("A spreadsheet has changed this number and the original digits are lost. Format the "
-                      "column as Text in the spreadsheet, type the numbers again and save the file once more.")
+SPREADSHEET_ADVICE = (
+    "A spreadsheet has changed this number and the original digits are lost. Format the "
+    "column as Text in the spreadsheet, type the numbers again and save the file once more."
+)
 
 
 def _quoted(value: str) -> str:
@@ -64,8 +68,10 @@ def date(value: str, warn: Warn) -> dt.date:
     if match is None:
         if _DATE.match(value):
             raise CellError(f"{_quoted(value)} must be the date alone, written like 2025-09-20.")
-        raise CellError(f"{_quoted(value)} is not written as year-month-day. Write dates like 2025-09-20: "
-                        f"Carebridge never guesses whether a date such as 9/10/2025 means September or October.")
+        raise CellError(
+            f"{_quoted(value)} is not written as year-month-day. Write dates like 2025-09-20: "
+            f"Carebridge never guesses whether a date such as 9/10/2025 means September or October."
+        )
     year, month, day = (int(part) for part in match.groups())
     try:
         return dt.date(year, month, day)
@@ -76,8 +82,10 @@ def date(value: str, warn: Warn) -> dt.date:
 def time(value: str, warn: Warn) -> dt.time:
     match = _TIME.fullmatch(value)
     if match is None:
-        raise CellError(f"{_quoted(value)} is not a time written as HH:MM. Write times on the 24-hour clock "
-                        f"with two-digit hours and minutes, like 09:30 or 14:00.")
+        raise CellError(
+            f"{_quoted(value)} is not a time written as HH:MM. Write times on the 24-hour clock "
+            f"with two-digit hours and minutes, like 09:30 or 14:00."
+        )
     hour, minute = (int(part) for part in match.groups())
     if hour > 23 or minute > 59:
         raise CellError(f"{_quoted(value)} is not a real time: hours go from 00 to 23 and minutes from 00 to 59.")
@@ -113,8 +121,10 @@ def amount_with_unit(example: str) -> Parser:
         if match is None:
             if _DECIMAL_AMOUNT.fullmatch(value):
                 raise CellError(f"{_quoted(value)} has no unit. Write the amount followed by its unit, like {example}.")
-            raise CellError(f"{_quoted(value)} is not an amount followed by a unit. Write it like {example}, "
-                            f"with the amount in digits.")
+            raise CellError(
+                f"{_quoted(value)} is not an amount followed by a unit. Write it like {example}, "
+                f"with the amount in digits."
+            )
         number, unit = match.groups()
         return _amount(number, value), unit.strip()
 
@@ -129,14 +139,18 @@ def nhs_number_checked(value: str, warn: Warn) -> tuple[str, bool]:
     if not digits.isdigit() or not digits.isascii():
         raise CellError(f"{_quoted(value)} is not an NHS number: an NHS number has 10 digits and nothing else.")
     if len(digits) == 9:
-        raise CellError(f"{_quoted(value)} has 9 digits; an NHS number has 10. A spreadsheet probably removed a "
-                        f"leading 0. Format the column as Text, type the number again with its 0, and save.")
+        raise CellError(
+            f"{_quoted(value)} has 9 digits; an NHS number has 10. A spreadsheet probably removed a "
+            f"leading 0. Format the column as Text, type the number again with its 0, and save."
+        )
     if len(digits) != 10:
         raise CellError(f"{_quoted(value)} has {len(digits)} digits; an NHS number has 10.")
     verified = nhs.is_valid(digits)
     if not verified:
-        warn(f"NHS number {nhs.formatted(digits)} fails the NHS number check (its last digit does not match). "
-             f"The patient is imported with the number marked as not verified; trace the correct number.")
+        warn(
+            f"NHS number {nhs.formatted(digits)} fails the NHS number check (its last digit does not match). "
+            f"The patient is imported with the number marked as not verified; trace the correct number."
+        )
     return digits, verified
 
 
@@ -152,8 +166,10 @@ def phone(value: str, warn: Warn) -> str:
     digits = digits.removeprefix("+")
     if digits.isdigit() and digits.isascii():
         if not international and not digits.startswith("0") and len(digits) >= 9:
-            raise CellError(f"{_quoted(value)} does not start with 0: a spreadsheet probably removed the leading 0 "
-                            f"of this phone number. Format the column as Text, type the number again, and save.")
+            raise CellError(
+                f"{_quoted(value)} does not start with 0: a spreadsheet probably removed the leading 0 "
+                f"of this phone number. Format the column as Text, type the number again, and save."
+            )
         if not 9 <= len(digits) <= 15:
             warn(f"{_quoted(value)} does not look like a phone number (it has {len(digits)} digits). Kept as written.")
     else:
@@ -208,8 +224,24 @@ def choice(what: str, words: Mapping[str, str], shown: tuple[str, ...]) -> Parse
 
 
 # Titles people put in front of a clinician's first name. Longest first so "Prof." wins over "Prof".
-HONORIFICS = ("Professor", "Sister", "Nurse", "Prof.", "Prof", "Miss", "Mrs.", "Mrs", "Dr.", "Dr", "Mr.", "Mr",
-              "Ms.", "Ms", "Mx.", "Mx")
+HONORIFICS = (
+    "Professor",
+    "Sister",
+    "Nurse",
+    "Prof.",
+    "Prof",
+    "Miss",
+    "Mrs.",
+    "Mrs",
+    "Dr.",
+    "Dr",
+    "Mr.",
+    "Mr",
+    "Ms.",
+    "Ms",
+    "Mx.",
+    "Mx",
+)
 _HONORIFIC = re.compile(r"(" + "|".join(re.escape(word) for word in HONORIFICS) + r")\s+(\S.*)", re.IGNORECASE)
 
 
@@ -228,7 +260,11 @@ def registration_number(value: str, warn: Warn) -> str:
     if re.fullmatch(r"\d{7}|N\d{6}", number):
         return number
     if re.fullmatch(r"\d{6}", number):
-        raise CellError(f"{_quoted(value)} has 6 digits; a GMC number has 7. If it started with 0, a spreadsheet "
-                        f"removed it: format the column as Text, type the number again, and save.")
-    raise CellError(f"{_quoted(value)} is not a GMC or nurse registration number: a GMC number has 7 digits "
-                    f"(like 7654321) and a nurse's is N followed by 6 digits (like N654321).")
+        raise CellError(
+            f"{_quoted(value)} has 6 digits; a GMC number has 7. If it started with 0, a spreadsheet "
+            f"removed it: format the column as Text, type the number again, and save."
+        )
+    raise CellError(
+        f"{_quoted(value)} is not a GMC or nurse registration number: a GMC number has 7 digits "
+        f"(like 7654321) and a nurse's is N followed by 6 digits (like N654321)."
+    )

@@ -56,102 +56,397 @@ def _label(choices: Any, value: str) -> str:
 
 def _facility_rows() -> Iterator[list[str]]:
     rows = Facility.objects.order_by("pk").values_list(
-        "source_id", "public_id", "name", "facility_type", "address", "postcode", "phone_number", "email",
-        "opening_hours", "manager_name", "capacity", "specialities_offered")
-    for (source_id, public_id, name, facility_type, address, postcode, phone, email, hours, manager, capacity,
-         specialities) in rows.iterator(chunk_size=CHUNK):
-        yield [_id(source_id, public_id), name, _label(FacilityType, facility_type), address, postcode, phone, email,
-               hours, manager, _number(capacity), "|".join(specialities or [])]
+        "source_id",
+        "public_id",
+        "name",
+        "facility_type",
+        "address",
+        "postcode",
+        "phone_number",
+        "email",
+        "opening_hours",
+        "manager_name",
+        "capacity",
+        "specialities_offered",
+    )
+    for (
+        source_id,
+        public_id,
+        name,
+        facility_type,
+        address,
+        postcode,
+        phone,
+        email,
+        hours,
+        manager,
+        capacity,
+        specialities,
+    ) in rows.iterator(chunk_size=CHUNK):
+        yield [
+            _id(source_id, public_id),
+            name,
+            _label(FacilityType, facility_type),
+            address,
+            postcode,
+            phone,
+            email,
+            hours,
+            manager,
+            _number(capacity),
+            "|".join(specialities or []),
+        ]
 
 
 def _clinician_rows() -> Iterator[list[str]]:
     rows = Clinician.objects.order_by("pk").values_list(
-        "source_id", "public_id", "honorific", "first_name", "last_name", "title", "speciality",
-        "registration_number", "phone_number", "email", "workplace__source_id", "workplace__public_id",
-        "workplace__facility_type", "employment_status", "start_date")
-    for (source_id, public_id, honorific, first_name, last_name, title, speciality, registration, phone, email,
-         workplace_source, workplace_public, workplace_type, employment, start) in rows.iterator(chunk_size=CHUNK):
+        "source_id",
+        "public_id",
+        "honorific",
+        "first_name",
+        "last_name",
+        "title",
+        "speciality",
+        "registration_number",
+        "phone_number",
+        "email",
+        "workplace__source_id",
+        "workplace__public_id",
+        "workplace__facility_type",
+        "employment_status",
+        "start_date",
+    )
+    for (
+        source_id,
+        public_id,
+        honorific,
+        first_name,
+        last_name,
+        title,
+        speciality,
+        registration,
+        phone,
+        email,
+        workplace_source,
+        workplace_public,
+        workplace_type,
+        employment,
+        start,
+    ) in rows.iterator(chunk_size=CHUNK):
         # The coursework's first_name carries the honorific: "Dr. David".
         first = " ".join(part for part in (honorific, first_name) if part)
-        yield [_id(source_id, public_id), first, last_name, _label(ClinicianTitle, title), speciality, registration,
-               phone, email, _id(workplace_source, workplace_public), _label(FacilityType, workplace_type),
-               _label(EmploymentStatus, employment), _date(start)]
+        yield [
+            _id(source_id, public_id),
+            first,
+            last_name,
+            _label(ClinicianTitle, title),
+            speciality,
+            registration,
+            phone,
+            email,
+            _id(workplace_source, workplace_public),
+            _label(FacilityType, workplace_type),
+            _label(EmploymentStatus, employment),
+            _date(start),
+        ]
 
 
 def _staff_rows() -> Iterator[list[str]]:
     rows = StaffMember.objects.order_by("pk").values_list(
-        "source_id", "public_id", "first_name", "last_name", "job_title", "department", "facility__source_id",
-        "facility__public_id", "phone_number", "email", "employment_status", "start_date", "line_manager",
-        "access_level")
-    for (source_id, public_id, first_name, last_name, job, department, facility_source, facility_public, phone,
-         email, employment, start, manager, access) in rows.iterator(chunk_size=CHUNK):
-        yield [_id(source_id, public_id), first_name, last_name, job, department,
-               _id(facility_source, facility_public), phone, email, _label(EmploymentStatus, employment),
-               _date(start), manager, _label(AccessLevel, access)]
+        "source_id",
+        "public_id",
+        "first_name",
+        "last_name",
+        "job_title",
+        "department",
+        "facility__source_id",
+        "facility__public_id",
+        "phone_number",
+        "email",
+        "employment_status",
+        "start_date",
+        "line_manager",
+        "access_level",
+    )
+    for (
+        source_id,
+        public_id,
+        first_name,
+        last_name,
+        job,
+        department,
+        facility_source,
+        facility_public,
+        phone,
+        email,
+        employment,
+        start,
+        manager,
+        access,
+    ) in rows.iterator(chunk_size=CHUNK):
+        yield [
+            _id(source_id, public_id),
+            first_name,
+            last_name,
+            job,
+            department,
+            _id(facility_source, facility_public),
+            phone,
+            email,
+            _label(EmploymentStatus, employment),
+            _date(start),
+            manager,
+            _label(AccessLevel, access),
+        ]
 
 
 def _patient_rows() -> Iterator[list[str]]:
     rows = Patient.objects.order_by("pk").values_list(
-        "source_id", "public_id", "first_name", "last_name", "date_of_birth", "nhs_number", "gender",
-        "phone_number", "email", "address", "postcode", "emergency_contact_name", "emergency_contact_phone",
-        "registration_date", "registered_surgery__source_id", "registered_surgery__public_id")
-    for (source_id, public_id, first_name, last_name, born, number, gender, phone, email, address, postcode,
-         contact_name, contact_phone, registered, surgery_source, surgery_public) in rows.iterator(chunk_size=CHUNK):
-        yield [_id(source_id, public_id), first_name, last_name, _date(born), number or "",
-               formats.GENDER_LETTERS[Gender(gender)], phone, email, address, postcode, contact_name, contact_phone,
-               _date(registered), _id(surgery_source, surgery_public)]
+        "source_id",
+        "public_id",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "nhs_number",
+        "gender",
+        "phone_number",
+        "email",
+        "address",
+        "postcode",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "registration_date",
+        "registered_surgery__source_id",
+        "registered_surgery__public_id",
+    )
+    for (
+        source_id,
+        public_id,
+        first_name,
+        last_name,
+        born,
+        number,
+        gender,
+        phone,
+        email,
+        address,
+        postcode,
+        contact_name,
+        contact_phone,
+        registered,
+        surgery_source,
+        surgery_public,
+    ) in rows.iterator(chunk_size=CHUNK):
+        yield [
+            _id(source_id, public_id),
+            first_name,
+            last_name,
+            _date(born),
+            number or "",
+            formats.GENDER_LETTERS[Gender(gender)],
+            phone,
+            email,
+            address,
+            postcode,
+            contact_name,
+            contact_phone,
+            _date(registered),
+            _id(surgery_source, surgery_public),
+        ]
 
 
 def _appointment_rows() -> Iterator[list[str]]:
     rows = Appointment.objects.order_by("pk").values_list(
-        "source_id", "public_id", "patient__source_id", "patient__public_id", "clinician__source_id",
-        "clinician__public_id", "facility__source_id", "facility__public_id", "starts_at", "duration_minutes",
-        "appointment_type", "status", "reason_for_visit", "notes", "created_at", "updated_at")
-    for (source_id, public_id, patient_source, patient_public, clinician_source, clinician_public, facility_source,
-         facility_public, starts_at, minutes, kind, status, reason, notes, created, updated) \
-            in rows.iterator(chunk_size=CHUNK):
+        "source_id",
+        "public_id",
+        "patient__source_id",
+        "patient__public_id",
+        "clinician__source_id",
+        "clinician__public_id",
+        "facility__source_id",
+        "facility__public_id",
+        "starts_at",
+        "duration_minutes",
+        "appointment_type",
+        "status",
+        "reason_for_visit",
+        "notes",
+        "created_at",
+        "updated_at",
+    )
+    for (
+        source_id,
+        public_id,
+        patient_source,
+        patient_public,
+        clinician_source,
+        clinician_public,
+        facility_source,
+        facility_public,
+        starts_at,
+        minutes,
+        kind,
+        status,
+        reason,
+        notes,
+        created,
+        updated,
+    ) in rows.iterator(chunk_size=CHUNK):
         # The date and time are written as the wall clock at the facility, in the UK.
         local = starts_at.astimezone(clock.LONDON)
-        yield [_id(source_id, public_id), _id(patient_source, patient_public), _id(clinician_source, clinician_public),
-               _id(facility_source, facility_public), local.date().isoformat(), f"{local:%H:%M}", str(minutes), kind,
-               formats.APPOINTMENT_STATUS_WORDS[AppointmentStatus(status)], reason, notes, _london_date(created),
-               _london_date(updated)]
+        yield [
+            _id(source_id, public_id),
+            _id(patient_source, patient_public),
+            _id(clinician_source, clinician_public),
+            _id(facility_source, facility_public),
+            local.date().isoformat(),
+            f"{local:%H:%M}",
+            str(minutes),
+            kind,
+            formats.APPOINTMENT_STATUS_WORDS[AppointmentStatus(status)],
+            reason,
+            notes,
+            _london_date(created),
+            _london_date(updated),
+        ]
 
 
 def _prescription_rows() -> Iterator[list[str]]:
     rows = Prescription.objects.order_by("pk").values_list(
-        "source_id", "public_id", "patient__source_id", "patient__public_id", "prescriber__source_id",
-        "prescriber__public_id", "appointment__source_id", "appointment__public_id", "prescribed_on",
-        "medication_name", "dose_value", "dose_unit", "frequency", "duration_days", "quantity_value",
-        "quantity_unit", "instructions", "pharmacy_name", "status", "issue_date", "collection_date")
-    for (source_id, public_id, patient_source, patient_public, prescriber_source, prescriber_public,
-         appointment_source, appointment_public, prescribed, medication, dose, dose_unit, frequency, days, quantity,
-         quantity_unit, instructions, pharmacy, status, issued, collected) in rows.iterator(chunk_size=CHUNK):
-        yield [_id(source_id, public_id), _id(patient_source, patient_public),
-               _id(prescriber_source, prescriber_public), _id(appointment_source, appointment_public),
-               _date(prescribed), medication,
-               # Dose without a space ("20mg"), quantity with one ("28 tablets"), as the coursework writes them.
-               _amount(dose, dose_unit, ""), frequency, str(days), _amount(quantity, quantity_unit, " "), instructions,
-               pharmacy, formats.PRESCRIPTION_STATUS_WORDS[status], _date(issued), _date(collected)]
+        "source_id",
+        "public_id",
+        "patient__source_id",
+        "patient__public_id",
+        "prescriber__source_id",
+        "prescriber__public_id",
+        "appointment__source_id",
+        "appointment__public_id",
+        "prescribed_on",
+        "medication_name",
+        "dose_value",
+        "dose_unit",
+        "frequency",
+        "duration_days",
+        "quantity_value",
+        "quantity_unit",
+        "instructions",
+        "pharmacy_name",
+        "status",
+        "issue_date",
+        "collection_date",
+    )
+    for (
+        source_id,
+        public_id,
+        patient_source,
+        patient_public,
+        prescriber_source,
+        prescriber_public,
+        appointment_source,
+        appointment_public,
+        prescribed,
+        medication,
+        dose,
+        dose_unit,
+        frequency,
+        days,
+        quantity,
+        quantity_unit,
+        instructions,
+        pharmacy,
+        status,
+        issued,
+        collected,
+    ) in rows.iterator(chunk_size=CHUNK):
+        yield [
+            _id(source_id, public_id),
+            _id(patient_source, patient_public),
+            _id(prescriber_source, prescriber_public),
+            _id(appointment_source, appointment_public),
+            _date(prescribed),
+            medication,
+            # Dose without a space ("20mg"), quantity with one ("28 tablets"), as the coursework writes them.
+            _amount(dose, dose_unit, ""),
+            frequency,
+            str(days),
+            _amount(quantity, quantity_unit, " "),
+            instructions,
+            pharmacy,
+            formats.PRESCRIPTION_STATUS_WORDS[status],
+            _date(issued),
+            _date(collected),
+        ]
 
 
 def _referral_rows() -> Iterator[list[str]]:
     rows = Referral.objects.order_by("pk").values_list(
-        "source_id", "public_id", "patient__source_id", "patient__public_id", "referring_clinician__source_id",
-        "referring_clinician__public_id", "receiving_clinician__source_id", "receiving_clinician__public_id",
-        "referring_facility__source_id", "referring_facility__public_id", "receiving_facility__source_id",
-        "receiving_facility__public_id", "referral_date", "priority", "reason", "clinical_summary",
-        "requested_investigations", "status", "appointment__source_id", "appointment__public_id", "notes",
-        "created_at", "updated_at")
-    for (source_id, public_id, patient_source, patient_public, referrer_source, referrer_public, receiver_source,
-         receiver_public, from_source, from_public, to_source, to_public, referred, priority, reason, summary,
-         investigations, status, appointment_source, appointment_public, notes, created, updated) \
-            in rows.iterator(chunk_size=CHUNK):
-        yield [_id(source_id, public_id), _id(patient_source, patient_public), _id(referrer_source, referrer_public),
-               _id(receiver_source, receiver_public), _id(from_source, from_public), _id(to_source, to_public),
-               _date(referred), formats.REFERRAL_PRIORITY_WORDS[priority], reason, summary,
-               "|".join(investigations or []), _label(ReferralStatus, status),
-               _id(appointment_source, appointment_public), notes, _london_date(created), _london_date(updated)]
+        "source_id",
+        "public_id",
+        "patient__source_id",
+        "patient__public_id",
+        "referring_clinician__source_id",
+        "referring_clinician__public_id",
+        "receiving_clinician__source_id",
+        "receiving_clinician__public_id",
+        "referring_facility__source_id",
+        "referring_facility__public_id",
+        "receiving_facility__source_id",
+        "receiving_facility__public_id",
+        "referral_date",
+        "priority",
+        "reason",
+        "clinical_summary",
+        "requested_investigations",
+        "status",
+        "appointment__source_id",
+        "appointment__public_id",
+        "notes",
+        "created_at",
+        "updated_at",
+    )
+    for (
+        source_id,
+        public_id,
+        patient_source,
+        patient_public,
+        referrer_source,
+        referrer_public,
+        receiver_source,
+        receiver_public,
+        from_source,
+        from_public,
+        to_source,
+        to_public,
+        referred,
+        priority,
+        reason,
+        summary,
+        investigations,
+        status,
+        appointment_source,
+        appointment_public,
+        notes,
+        created,
+        updated,
+    ) in rows.iterator(chunk_size=CHUNK):
+        yield [
+            _id(source_id, public_id),
+            _id(patient_source, patient_public),
+            _id(referrer_source, referrer_public),
+            _id(receiver_source, receiver_public),
+            _id(from_source, from_public),
+            _id(to_source, to_public),
+            _date(referred),
+            formats.REFERRAL_PRIORITY_WORDS[priority],
+            reason,
+            summary,
+            "|".join(investigations or []),
+            _label(ReferralStatus, status),
+            _id(appointment_source, appointment_public),
+            notes,
+            _london_date(created),
+            _london_date(updated),
+        ]
 
 
 ROWS = {

@@ -107,8 +107,12 @@ def check_header(spec: FileSpec, names: list[str]) -> list[tuple[str, str]]:
         seen.add(name)
     for column in spec.columns:
         if column.required and column.name not in seen:
-            problems.append((column.name, f"This column is missing from the header: the {column.label} must be "
-                                          f"given for every {spec.noun}."))
+            problems.append(
+                (
+                    column.name,
+                    f"This column is missing from the header: the {column.label} must be given for every {spec.noun}.",
+                )
+            )
     return problems
 
 
@@ -128,11 +132,14 @@ def _labels(choices: type[models.TextChoices]) -> tuple[str, ...]:
     return tuple(str(label) for label in choices.labels)
 
 
-_employment = cells.choice("an employment status",
-                           _label_words(EmploymentStatus, {"FT": "full_time", "PT": "part_time"}),
-                           _labels(EmploymentStatus))
-_facility_type = cells.choice("a facility type", _label_words(FacilityType, {"GP": "gp_surgery"}),
-                              _labels(FacilityType))
+_employment = cells.choice(
+    "an employment status",
+    _label_words(EmploymentStatus, {"FT": "full_time", "PT": "part_time"}),
+    _labels(EmploymentStatus),
+)
+_facility_type = cells.choice(
+    "a facility type", _label_words(FacilityType, {"GP": "gp_surgery"}), _labels(FacilityType)
+)
 
 
 def _text(name: str, label: str, field_name: str | None = None, *, parse: Parser = cells.text) -> Column:
@@ -170,8 +177,14 @@ FACILITIES = FileSpec(
         _optional("opening_hours", "opening hours"),
         _optional("manager_name", "manager's name"),
         Column("capacity", cells.whole_number, ("capacity",), "capacity", required=False, blank=None),
-        Column("specialities_offered", cells.pipe_list, ("specialities_offered",), "specialities offered",
-               required=False, blank=[]),
+        Column(
+            "specialities_offered",
+            cells.pipe_list,
+            ("specialities_offered",),
+            "specialities offered",
+            required=False,
+            blank=[],
+        ),
     ),
 )
 
@@ -214,10 +227,15 @@ STAFF = FileSpec(
         Column("employment_status", _employment, ("employment_status",), "employment status"),
         Column("start_date", cells.date, ("start_date",), "start date"),
         _optional("line_manager", "line manager"),
-        Column("access_level", cells.choice("an access level", _label_words(AccessLevel), _labels(AccessLevel)),
-               ("access_level",), "access level"),
+        Column(
+            "access_level",
+            cells.choice("an access level", _label_words(AccessLevel), _labels(AccessLevel)),
+            ("access_level",),
+            "access level",
+        ),
     ),
 )
+
 
 def _timestamps_default() -> dict[str, Any]:
     now = clock.now()
@@ -236,12 +254,33 @@ PATIENTS = FileSpec(
         _text("last_name", "last name"),
         Column("date_of_birth", cells.date, ("date_of_birth",), "date of birth"),
         # Empty: no NHS number yet (a new registration pending trace). Reported as a warning.
-        Column("nhs_number", cells.nhs_number_checked, ("nhs_number", "nhs_number_verified"), "NHS number",
-               required=False, blank=(None, False)),
-        Column("gender", cells.choice(
-            "a gender", _label_words(Gender, {**{letter: gender for gender, letter in GENDER_LETTERS.items()},
-                                              "Not specified": Gender.UNKNOWN, "Indeterminate": Gender.OTHER}),
-            ("M", "F", "O (other)", "U (not known)")), ("gender",), "gender", required=False, blank=Gender.UNKNOWN),
+        Column(
+            "nhs_number",
+            cells.nhs_number_checked,
+            ("nhs_number", "nhs_number_verified"),
+            "NHS number",
+            required=False,
+            blank=(None, False),
+        ),
+        Column(
+            "gender",
+            cells.choice(
+                "a gender",
+                _label_words(
+                    Gender,
+                    {
+                        **{letter: gender for gender, letter in GENDER_LETTERS.items()},
+                        "Not specified": Gender.UNKNOWN,
+                        "Indeterminate": Gender.OTHER,
+                    },
+                ),
+                ("M", "F", "O (other)", "U (not known)"),
+            ),
+            ("gender",),
+            "gender",
+            required=False,
+            blank=Gender.UNKNOWN,
+        ),
         _optional("phone_number", "phone number", parse=cells.phone),
         _optional("email", "email address", parse=cells.email),
         _optional("address", "address"),
@@ -266,10 +305,15 @@ APPOINTMENT_STATUS_WORDS = {
 }
 _appointment_status = cells.choice(
     "an appointment status",
-    {**{word: status for status, word in APPOINTMENT_STATUS_WORDS.items()},
-     "Booked": AppointmentStatus.BOOKED, "Attended": AppointmentStatus.FULFILLED,
-     "Fulfilled": AppointmentStatus.FULFILLED, "DNA": AppointmentStatus.NOSHOW, "No-show": AppointmentStatus.NOSHOW,
-     "Checked in": AppointmentStatus.ARRIVED},
+    {
+        **{word: status for status, word in APPOINTMENT_STATUS_WORDS.items()},
+        "Booked": AppointmentStatus.BOOKED,
+        "Attended": AppointmentStatus.FULFILLED,
+        "Fulfilled": AppointmentStatus.FULFILLED,
+        "DNA": AppointmentStatus.NOSHOW,
+        "No-show": AppointmentStatus.NOSHOW,
+        "Checked in": AppointmentStatus.ARRIVED,
+    },
     ("Scheduled", "Cancelled", "Arrived", "Completed", "Did not attend"),
 )
 
@@ -295,10 +339,15 @@ APPOINTMENTS = FileSpec(
         Column("status", _appointment_status, ("status",), "status"),
         _optional("reason_for_visit", "reason for the visit"),
         _optional("notes", "notes"),
-        Column("created_date", _london_midnight, ("created_at",), "date it was made", required=False,
-               blank=NOT_GIVEN),
-        Column("last_modified", _london_midnight, ("updated_at",), "date it was last changed", required=False,
-               blank=NOT_GIVEN),
+        Column("created_date", _london_midnight, ("created_at",), "date it was made", required=False, blank=NOT_GIVEN),
+        Column(
+            "last_modified",
+            _london_midnight,
+            ("updated_at",),
+            "date it was last changed",
+            required=False,
+            blank=NOT_GIVEN,
+        ),
     ),
     assemble=_assemble_appointment,
     create_defaults=_timestamps_default,
@@ -322,12 +371,17 @@ PRESCRIPTIONS = FileSpec(
         Column("dosage", cells.amount_with_unit("20mg or 100units/ml"), ("dose_value", "dose_unit"), "dose"),
         _text("frequency", "frequency"),
         Column("duration_days", cells.whole_number, ("duration_days",), "duration in days"),
-        Column("quantity", cells.amount_with_unit("28 tablets or 1 pen"), ("quantity_value", "quantity_unit"),
-               "quantity"),
+        Column(
+            "quantity", cells.amount_with_unit("28 tablets or 1 pen"), ("quantity_value", "quantity_unit"), "quantity"
+        ),
         _optional("instructions", "instructions"),
         _optional("pharmacy_name", "pharmacy"),
-        Column("status", cells.choice("a prescription status", _label_words(PrescriptionStatus),
-                                      _labels(PrescriptionStatus)), ("status",), "status"),
+        Column(
+            "status",
+            cells.choice("a prescription status", _label_words(PrescriptionStatus), _labels(PrescriptionStatus)),
+            ("status",),
+            "status",
+        ),
         Column("issue_date", cells.date, ("issue_date",), "issue date", required=False, blank=None),
         Column("collection_date", cells.date, ("collection_date",), "collection date", required=False, blank=None),
     ),
@@ -343,28 +397,52 @@ REFERRALS = FileSpec(
         _id("referral_id", "referral ID"),
         _ref("patient_id", "patient", "patients.csv", "patient_id"),
         _ref("referring_clinician_id", "referring clinician", "clinicians.csv", "referring_clinician_id"),
-        _ref("referred_to_clinician_id", "receiving clinician", "clinicians.csv", "receiving_clinician_id",
-             optional=True),
+        _ref(
+            "referred_to_clinician_id", "receiving clinician", "clinicians.csv", "receiving_clinician_id", optional=True
+        ),
         _ref("referring_facility_id", "referring facility", "facilities.csv", "referring_facility_id"),
         _ref("referred_to_facility_id", "receiving facility", "facilities.csv", "receiving_facility_id"),
         Column("referral_date", cells.date, ("referral_date",), "referral date"),
-        Column("urgency_level", cells.choice(
-            "an urgency level",
-            _label_words(ReferralPriority, {"2WW": ReferralPriority.TWO_WEEK_WAIT,
-                                            "Two week wait": ReferralPriority.TWO_WEEK_WAIT}),
-            ("Routine", "Urgent", "Non-urgent", "Two-week wait")), ("priority",), "urgency level"),
+        Column(
+            "urgency_level",
+            cells.choice(
+                "an urgency level",
+                _label_words(
+                    ReferralPriority,
+                    {"2WW": ReferralPriority.TWO_WEEK_WAIT, "Two week wait": ReferralPriority.TWO_WEEK_WAIT},
+                ),
+                ("Routine", "Urgent", "Non-urgent", "Two-week wait"),
+            ),
+            ("priority",),
+            "urgency level",
+        ),
         _text("referral_reason", "reason for referral", "reason"),
         _optional("clinical_summary", "clinical summary"),
-        Column("requested_investigations", cells.pipe_list, ("requested_investigations",),
-               "investigations requested", required=False, blank=[]),
-        Column("status", cells.choice("a referral status", _label_words(ReferralStatus), _labels(ReferralStatus)),
-               ("status",), "status"),
+        Column(
+            "requested_investigations",
+            cells.pipe_list,
+            ("requested_investigations",),
+            "investigations requested",
+            required=False,
+            blank=[],
+        ),
+        Column(
+            "status",
+            cells.choice("a referral status", _label_words(ReferralStatus), _labels(ReferralStatus)),
+            ("status",),
+            "status",
+        ),
         _ref("appointment_id", "appointment", "appointments.csv", "appointment_id", optional=True),
         _optional("notes", "notes"),
-        Column("created_date", _london_midnight, ("created_at",), "date it was made", required=False,
-               blank=NOT_GIVEN),
-        Column("last_updated", _london_midnight, ("updated_at",), "date it was last changed", required=False,
-               blank=NOT_GIVEN),
+        Column("created_date", _london_midnight, ("created_at",), "date it was made", required=False, blank=NOT_GIVEN),
+        Column(
+            "last_updated",
+            _london_midnight,
+            ("updated_at",),
+            "date it was last changed",
+            required=False,
+            blank=NOT_GIVEN,
+        ),
     ),
     create_defaults=_timestamps_default,
 )
@@ -408,6 +486,7 @@ class RowParser:
         # (column name, parser, its warn function, fields, value when blank, what it is, length limits)
         self._plan = []
         for column in spec.columns:
+
             def column_warn(message: str, name: str = column.name) -> None:
                 warn(name, message)
 
@@ -447,7 +526,7 @@ class RowParser:
             if len(column_fields) == 1:
                 fields[column_fields[0]] = value
             else:
-                fields.update(zip(column_fields, value))
+                fields.update(zip(column_fields, value, strict=True))
             for field_name, limit in limits:
                 part = fields[field_name]
                 if isinstance(part, str) and len(part) > limit:

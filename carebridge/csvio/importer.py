@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterable, Mapping
 from django.db import DatabaseError, connection, models, transaction
 from psycopg.types.json import Jsonb
 
-from carebridge.audit.models import AuditAction
+from carebridge.access.models import CareRelationship
+from carebridge.access.relationships import relationships_clear
+from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core import nhs_number as nhs
@@ -31,6 +33,10 @@ from carebridge.csvio.report import WHOLE_ROW, ImportReport
 from carebridge.organisations.models import Facility
 from carebridge.patients.models import Patient
 from carebridge.prescribing.models import Prescription, PrescriptionStatus
+from carebridge.referrals import relationships as referrals_relationships
+from carebridge.referrals.models import Referral
+from carebridge.scheduling import relationships as scheduling_relationships
+from carebridge.scheduling.models import Appointment
 from carebridge.scheduling.services import opening_hours_set
 
 logger = logging.getLogger(__name__)
@@ -41,6 +47,8 @@ BATCH_SIZE = 1000
 COPY_ON_POSTGRESQL = True
 # bulk_update writes one CASE expression per field; smaller statements keep it quick on both databases.
 UPDATE_BATCH_SIZE = 250
+# Appointments or referrals whose care relationships are rewritten at a time, after the files are in.
+CARE_SYNC_BATCH = 5000
 
 Rows = Iterable[tuple[int, Mapping[str, str]]]
 # Called after every batch and at the end of each file: (file name, rows read so far, finished).
@@ -76,6 +84,9 @@ class _Import:
         self._creators: dict[type[models.Model], _Creator] = {}
         # Facilities created, or whose opening-hours text changed: their structured hours follow the text.
         self.opening_hours_changed: set[str] = set()
+        # Source IDs of appointments and referrals written, whose care relationships follow at the end.
+        self.care_changed: dict[type[models.Model], set[str]] = {Appointment: set(), Referral: set()}
+        self.care_tables_were_empty: set[type[models.Model]] = set()
 
     # -- one file ------------------------------------------------------------------------------------
     def run_file(self, source: FileSource) -> None:
@@ -97,6 +108,8 @@ class _Import:
         # to update, nor for NHS numbers already taken: there are none, and duplicates within the
         # file are caught as the rows are read.
         self.table_was_empty = not spec.model.objects.exists()
+        if self.table_was_empty and spec.model in self.care_changed:
+            self.care_tables_were_empty.add(spec.model)
         # Keys as they come (rows handed in directly may say "Patient_ID "), and what each one means.
         keys: frozenset[str] | None = None
         renames: dict[str, str] | None = None
@@ -121,8 +134,11 @@ class _Import:
             if row.source_id:
                 first = seen_ids.get(row.source_id)
                 if first is not None:
-                    error(spec.id_column.name, f"The ID {row.source_id} is used again: it is already the ID of the "
-                                               f"{spec.noun} on line {first}. Each {spec.noun} needs its own ID.")
+                    error(
+                        spec.id_column.name,
+                        f"The ID {row.source_id} is used again: it is already the ID of the "
+                        f"{spec.noun} on line {first}. Each {spec.noun} needs its own ID.",
+                    )
                     row.ok = False
                 else:
                     seen_ids[row.source_id] = line
@@ -192,26 +208,37 @@ class _Import:
         noun = formats.SPECS_BY_NAME[target].noun
         if target in self.in_import:
             return f"There is no {noun} {key}: it is not in {target} and not already in Carebridge."
-        return (f"There is no {noun} {key} in Carebridge, and {target} is not part of this import. Import the "
-                f"{noun} first, or check the {label}.")
+        return (
+            f"There is no {noun} {key} in Carebridge, and {target} is not part of this import. Import the "
+            f"{noun} first, or check the {label}."
+        )
 
     def _check_nhs_numbers_free(self, name: str, batch: list[ParsedRow]) -> None:
         """An NHS number may belong to one patient only; the database would refuse a second one."""
-        by_number = {row.fields["nhs_number"]: row for row in batch
-                     if row.ok and isinstance(row.fields.get("nhs_number"), str)}
+        by_number = {
+            row.fields["nhs_number"]: row for row in batch if row.ok and isinstance(row.fields.get("nhs_number"), str)
+        }
         if not by_number:
             return
-        holders = [holder for chunk in chunked(list(by_number), LOOKUP_CHUNK)
-                   for holder in Patient.objects.filter(nhs_number__in=chunk).order_by()
-                   .values_list("nhs_number", "source_id", "public_id")]
+        holders = [
+            holder
+            for chunk in chunked(list(by_number), LOOKUP_CHUNK)
+            for holder in Patient.objects.filter(nhs_number__in=chunk)
+            .order_by()
+            .values_list("nhs_number", "source_id", "public_id")
+        ]
         for number, source_id, public_id in holders:
             row = by_number[number]
             holder = source_id or public_id.hex
             if holder != row.source_id:
                 row.ok = False
-                self.report.error(name, row.line, "nhs_number",
-                                  f"NHS number {nhs.formatted(number)} already belongs to patient {holder} in "
-                                  f"Carebridge. Each patient has their own NHS number.")
+                self.report.error(
+                    name,
+                    row.line,
+                    "nhs_number",
+                    f"NHS number {nhs.formatted(number)} already belongs to patient {holder} in "
+                    f"Carebridge. Each patient has their own NHS number.",
+                )
 
     # -- writing -------------------------------------------------------------------------------------
     def _creator(self, model: type[models.Model]) -> "_Creator":
@@ -237,8 +264,9 @@ class _Import:
                 values.update(_completion(values, model))
                 creates.append(values)
                 continue
-            changed = {field: value for field, value in row.fields.items()
-                       if field != "source_id" and current[field] != value}
+            changed = {
+                field: value for field, value in row.fields.items() if field != "source_id" and current[field] != value
+            }
             changed.update(_completion(current | changed, model))
             if not changed:
                 unchanged += 1
@@ -261,17 +289,48 @@ class _Import:
         except DatabaseError as exc:
             logger.warning("CSV import: database refused a batch of %s: %s", spec.name, exc)
             first, last = rows[0].line, rows[-1].line
-            self.report.error(name, first, WHOLE_ROW,
-                              f"The database refused the rows on lines {first} to {last} ({exc}). Nothing was "
-                              f"imported; please report this to the Carebridge team with the file.")
+            self.report.error(
+                name,
+                first,
+                WHOLE_ROW,
+                f"The database refused the rows on lines {first} to {last} ({exc}). Nothing was "
+                f"imported; please report this to the Carebridge team with the file.",
+            )
             self.unstored[spec.name].update(row.source_id for row in rows)
             return
         counts.created += len(creates)
         counts.updated += len(updates)
         counts.unchanged += unchanged
+        if model in (Appointment, Referral):
+            self.care_changed[model].update(values["source_id"] for values in creates)
+            self.care_changed[model].update(record.source_id for record in updates)
         if model is Facility:
             self.opening_hours_changed.update(values["source_id"] for values in creates)
-            self.opening_hours_changed.update(record.source_id for record in updates if "opening_hours" in changed_fields)
+            self.opening_hours_changed.update(
+                record.source_id for record in updates if "opening_hours" in changed_fields
+            )
+
+    def sync_care_relationships(self) -> None:
+        """The appointments and referrals this import made or changed open records as those made in
+        Carebridge do: their care relationships are written in the import's transaction, with COPY on
+        PostgreSQL as the records were. Into a table that was empty, there are none to replace."""
+        plan = (
+            (
+                Appointment,
+                scheduling_relationships.RELATIONSHIP_FIELDS,
+                scheduling_relationships.appointment_relationship_rows,
+            ),
+            (Referral, referrals_relationships.RELATIONSHIP_FIELDS, referrals_relationships.referral_relationship_rows),
+        )
+        for model, fields, rows_for in plan:
+            source_ids = sorted(self.care_changed[model])
+            for start in range(0, len(source_ids), CARE_SYNC_BATCH):
+                records = list(
+                    model.objects.filter(source_id__in=source_ids[start : start + CARE_SYNC_BATCH]).only(*fields)
+                )
+                if model not in self.care_tables_were_empty:
+                    relationships_clear(source_ids=[record.public_id for record in records])
+                self._creator(CareRelationship).insert([row.values() for row in rows_for(records)])
 
     def sync_opening_times(self, actor: Actor) -> None:
         """Give new facilities, and those whose hours text changed, the weekly hours their text says.
@@ -303,8 +362,7 @@ class _Creator:
             self.fields.append((field.attname, default))
 
     def new(self, values: dict[str, object]) -> models.Model:
-        return self.model(*[values[attname] if attname in values else default()
-                            for attname, default in self.fields])
+        return self.model(*[values[attname] if attname in values else default() for attname, default in self.fields])
 
     def insert(self, rows: list[dict[str, object]]) -> None:
         """Insert new records: on PostgreSQL with COPY, which takes about a quarter of the time
@@ -318,8 +376,11 @@ class _Creator:
             return
         opts = self.model._meta
         # (attname, default, is JSON) for every column but the id, which the database assigns.
-        plan = [(attname, default, isinstance(field, models.JSONField))
-                for field, (attname, default) in zip(opts.concrete_fields, self.fields) if field is not opts.pk]
+        plan = [
+            (attname, default, isinstance(field, models.JSONField))
+            for field, (attname, default) in zip(opts.concrete_fields, self.fields, strict=True)
+            if field is not opts.pk
+        ]
         quote = connection.ops.quote_name
         columns = ", ".join(quote(opts.get_field(attname).column) for attname, _, _ in plan)
         statement = f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
@@ -334,14 +395,23 @@ class _Creator:
 
 def _completion(values: dict[str, object], model: type[models.Model]) -> dict[str, object]:
     """What the database requires but the coursework has no column for, given a record's values."""
-    if model is Prescription and values.get("status") == PrescriptionStatus.CANCELLED \
-            and not values.get("cancellation_reason"):
+    if (
+        model is Prescription
+        and values.get("status") == PrescriptionStatus.CANCELLED
+        and not values.get("cancellation_reason")
+    ):
         return {"cancellation_reason": formats.IMPORTED_CANCELLATION_REASON}
     return {}
 
 
-def import_sources(*, sources: list[FileSource], actor: Actor, report: ImportReport,
-                   progress: Progress | None = None, description: str = "") -> ImportReport:
+def import_sources(
+    *,
+    sources: list[FileSource],
+    actor: Actor,
+    report: ImportReport,
+    progress: Progress | None = None,
+    description: str = "",
+) -> ImportReport:
     """Import `sources` (in any order) in one transaction; commit only when there is no error."""
     order = {spec.name: index for index, spec in enumerate(SPECS)}
     sources = sorted(sources, key=lambda source: order[source.spec.name])
@@ -353,11 +423,16 @@ def import_sources(*, sources: list[FileSource], actor: Actor, report: ImportRep
             run.run_file(source)
         if not report.has_errors:
             run.sync_opening_times(actor)
+            run.sync_care_relationships()
         if report.has_errors or report.dry_run:
             transaction.set_rollback(True)
         else:
-            audit_record(actor=actor, action=AuditAction.IMPORT, object_type="dataset", object_id=description[:64],
-                         detail=report.as_detail())
+            audit_record(
+                actor=actor,
+                action=AuditAction.IMPORT,
+                object_type=AuditObject.DATASET,
+                object_id=description[:64],
+                detail=report.as_detail(),
+            )
             report.stored = True
     return report
-

@@ -13,8 +13,10 @@ from functools import lru_cache
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # A day name, short or long, as a whole word ("Mon", "Tues", "Thursday"; not "Month").
-_DAY = (r"(mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?"
-        r"|sun(?:day)?)\b\.?")
+_DAY = (
+    r"(mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?"
+    r"|sun(?:day)?)\b\.?"
+)
 _CLOCK = r"\d{1,2}(?:[:.]\d{2})?"
 _SEGMENT = re.compile(
     rf"\b{_DAY}(?:\s*(?:-|–|to)\s*{_DAY})?\s*:?\s*"

@@ -18,7 +18,7 @@ from carebridge.csvio.report import WHOLE_FILE, WHOLE_ROW, ImportReport
 # surrogate character; finding one tells us exactly which value on which line is not UTF-8.
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
-_NOT_UTF8_ADVICE = ("Save the file from the spreadsheet as \"CSV UTF-8\" and import it again.")
+_NOT_UTF8_ADVICE = 'Save the file from the spreadsheet as "CSV UTF-8" and import it again.'
 
 _SEPARATOR_NAMES = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
 
@@ -61,12 +61,20 @@ class CsvRecords:
         with self.path.open("rb") as raw:
             start = raw.read(8192)
             if start.startswith((b"\xff\xfe", b"\xfe\xff")):
-                self._fail(1, WHOLE_FILE, "This file is saved as UTF-16 (\"Unicode text\"), which Carebridge "
-                                          "does not read. " + _NOT_UTF8_ADVICE)
+                self._fail(
+                    1,
+                    WHOLE_FILE,
+                    'This file is saved as UTF-16 ("Unicode text"), which Carebridge '
+                    "does not read. " + _NOT_UTF8_ADVICE,
+                )
                 return
             if b"\x00" in start:
-                self._fail(1, WHOLE_FILE, "This is not a text file (it contains binary data). Export the "
-                                          "data from the spreadsheet as CSV and import that file.")
+                self._fail(
+                    1,
+                    WHOLE_FILE,
+                    "This is not a text file (it contains binary data). Export the "
+                    "data from the spreadsheet as CSV and import that file.",
+                )
                 return
             raw.seek(0)
             # newline="" keeps "\r\n", "\n" and "\r" for the csv module, which understands them all,
@@ -84,15 +92,19 @@ class CsvRecords:
                 return
             header_line_number += 1
         if _NOT_UTF8.search(header_text):
-            self._fail(header_line_number, WHOLE_FILE,
-                       "The header line contains characters that are not UTF-8. " + _NOT_UTF8_ADVICE)
+            self._fail(
+                header_line_number,
+                WHOLE_FILE,
+                "The header line contains characters that are not UTF-8. " + _NOT_UTF8_ADVICE,
+            )
             return
         self.delimiter = sniff_delimiter(header_text)
         try:
             header = next(csv.reader([header_text], delimiter=self.delimiter, strict=True))
         except csv.Error:
-            self._fail(header_line_number, WHOLE_ROW,
-                       "The header line cannot be read: its quotation marks do not pair up.")
+            self._fail(
+                header_line_number, WHOLE_ROW, "The header line cannot be read: its quotation marks do not pair up."
+            )
             return
         # Header names are matched ignoring case and surrounding spaces.
         self.columns = [name.strip().lower() for name in header]
@@ -118,10 +130,13 @@ class CsvRecords:
             except StopIteration:
                 return
             except csv.Error:
-                self._fail(line, WHOLE_ROW,
-                           "A quotation mark on this line is not closed, or text follows a closing quotation "
-                           "mark. Values containing commas must be wholly in double quotes, and a quotation "
-                           "mark inside a value is written twice (\"\"). Nothing after this line was read.")
+                self._fail(
+                    line,
+                    WHOLE_ROW,
+                    "A quotation mark on this line is not closed, or text follows a closing quotation "
+                    "mark. Values containing commas must be wholly in double quotes, and a quotation "
+                    'mark inside a value is written twice (""). Nothing after this line was read.',
+                )
                 return
             lines_before = header_line_number + reader.line_num
             if not any(value.strip() for value in values):
@@ -131,34 +146,46 @@ class CsvRecords:
                 self.skipped_ids.add(values[0].strip())
                 continue
             if _NOT_UTF8.search("".join(values)):
-                for column, value in zip(self.columns, values):
+                for column, value in zip(self.columns, values, strict=True):
                     if _NOT_UTF8.search(value):
-                        self.report.error(self.file, line, column,
-                                          "This value contains characters that are not UTF-8 (the file was "
-                                          "probably saved in an older Windows encoding). " + _NOT_UTF8_ADVICE)
+                        self.report.error(
+                            self.file,
+                            line,
+                            column,
+                            "This value contains characters that are not UTF-8 (the file was "
+                            "probably saved in an older Windows encoding). " + _NOT_UTF8_ADVICE,
+                        )
                 self.skipped_ids.add(values[0].strip())
                 continue
             if unnamed:
                 stray = [index for index in unnamed if values[index].strip()]
                 if stray:
-                    self.report.error(self.file, line, f"(column {stray[0] + 1}, which has no name)",
-                                      f"This row has a value ('{values[stray[0]].strip()}') in a column that has no "
-                                      f"name in the header, so Carebridge cannot tell what it is.")
+                    self.report.error(
+                        self.file,
+                        line,
+                        f"(column {stray[0] + 1}, which has no name)",
+                        f"This row has a value ('{values[stray[0]].strip()}') in a column that has no "
+                        f"name in the header, so Carebridge cannot tell what it is.",
+                    )
                     self.skipped_ids.add(values[0].strip())
                     continue
                 yield line, {name: values[index] for index, name in named}
                 continue
-            yield line, dict(zip(self.columns, values))
+            yield line, dict(zip(self.columns, values, strict=True))
 
     def _wrong_width(self, line: int, values: list[str]) -> None:
         width = len(self.columns)
         if len(values) < width:
             column = self.columns[len(values)]
-            message = (f"This row has {len(values)} values but the header has {width} columns, so "
-                       f"'{column}' and the columns after it are missing. Check for a missing separator.")
+            message = (
+                f"This row has {len(values)} values but the header has {width} columns, so "
+                f"'{column}' and the columns after it are missing. Check for a missing separator."
+            )
         else:
             column = self.columns[-1]
             separator = _SEPARATOR_NAMES[self.delimiter]
-            message = (f"This row has {len(values)} values but the header has {width} columns. A value that "
-                       f"contains {separator} must be put in double quotes.")
+            message = (
+                f"This row has {len(values)} values but the header has {width} columns. A value that "
+                f"contains {separator} must be put in double quotes."
+            )
         self.report.error(self.file, line, column, message)

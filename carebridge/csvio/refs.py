@@ -95,26 +95,44 @@ def _key(source_id: str | None, public_id: uuid.UUID | None) -> str:
 
 
 def _facility(row: dict[str, Any]) -> FacilityInfo:
-    return FacilityInfo(row["pk"], _key(row["source_id"], row["public_id"]), row["name"], row["facility_type"],
-                        row["opening_hours"])
+    return FacilityInfo(
+        row["pk"], _key(row["source_id"], row["public_id"]), row["name"], row["facility_type"], row["opening_hours"]
+    )
 
 
 def _clinician(row: dict[str, Any]) -> ClinicianInfo:
-    return ClinicianInfo(row["pk"], _key(row["source_id"], row["public_id"]), row["title"], row["is_prescriber"],
-                         row["workplace_id"], _key(row["workplace__source_id"], row["workplace__public_id"]),
-                         row["workplace__facility_type"])
+    return ClinicianInfo(
+        row["pk"],
+        _key(row["source_id"], row["public_id"]),
+        row["title"],
+        row["is_prescriber"],
+        row["workplace_id"],
+        _key(row["workplace__source_id"], row["workplace__public_id"]),
+        row["workplace__facility_type"],
+    )
 
 
 def _patient(row: dict[str, Any]) -> PatientInfo:
-    return PatientInfo(row["pk"], _key(row["source_id"], row["public_id"]), row["registered_surgery_id"],
-                       _key(row["registered_surgery__source_id"], row["registered_surgery__public_id"]))
+    return PatientInfo(
+        row["pk"],
+        _key(row["source_id"], row["public_id"]),
+        row["registered_surgery_id"],
+        _key(row["registered_surgery__source_id"], row["registered_surgery__public_id"]),
+    )
 
 
 def _appointment(row: dict[str, Any]) -> AppointmentInfo:
-    return AppointmentInfo(row["pk"], _key(row["source_id"], row["public_id"]), row["patient_id"],
-                           _key(row["patient__source_id"], row["patient__public_id"]), row["clinician_id"],
-                           row["facility_id"], _key(row["facility__source_id"], row["facility__public_id"]),
-                           row["status"], row["starts_at"])
+    return AppointmentInfo(
+        row["pk"],
+        _key(row["source_id"], row["public_id"]),
+        row["patient_id"],
+        _key(row["patient__source_id"], row["patient__public_id"]),
+        row["clinician_id"],
+        row["facility_id"],
+        _key(row["facility__source_id"], row["facility__public_id"]),
+        row["status"],
+        row["starts_at"],
+    )
 
 
 @dataclass(frozen=True)
@@ -127,13 +145,41 @@ class _Lookup:
 
 _LOOKUPS: dict[str, _Lookup] = {
     "facilities.csv": _Lookup(Facility, ("name", "facility_type", "opening_hours"), _facility, True),
-    "clinicians.csv": _Lookup(Clinician, ("title", "is_prescriber", "workplace_id", "workplace__source_id",
-                                          "workplace__public_id", "workplace__facility_type"), _clinician, True),
-    "patients.csv": _Lookup(Patient, ("registered_surgery_id", "registered_surgery__source_id",
-                                      "registered_surgery__public_id"), _patient, False),
-    "appointments.csv": _Lookup(Appointment, ("patient_id", "patient__source_id", "patient__public_id",
-                                              "clinician_id", "facility_id", "facility__source_id",
-                                              "facility__public_id", "status", "starts_at"), _appointment, False),
+    "clinicians.csv": _Lookup(
+        Clinician,
+        (
+            "title",
+            "is_prescriber",
+            "workplace_id",
+            "workplace__source_id",
+            "workplace__public_id",
+            "workplace__facility_type",
+        ),
+        _clinician,
+        True,
+    ),
+    "patients.csv": _Lookup(
+        Patient,
+        ("registered_surgery_id", "registered_surgery__source_id", "registered_surgery__public_id"),
+        _patient,
+        False,
+    ),
+    "appointments.csv": _Lookup(
+        Appointment,
+        (
+            "patient_id",
+            "patient__source_id",
+            "patient__public_id",
+            "clinician_id",
+            "facility_id",
+            "facility__source_id",
+            "facility__public_id",
+            "status",
+            "starts_at",
+        ),
+        _appointment,
+        False,
+    ),
 }
 
 Info = FacilityInfo | ClinicianInfo | PatientInfo | AppointmentInfo
@@ -146,7 +192,7 @@ LOOKUP_CHUNK = 250
 
 def chunked(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _attnames(model: type[models.Model]) -> list[str]:
@@ -196,8 +242,9 @@ class Resolver:
                 found[info.key] = info
         public = [uuid.UUID(key) for key in keys - found.keys() if _PUBLIC_ID.fullmatch(key)]
         for chunk in chunked(public, LOOKUP_CHUNK):
-            for row in lookup.model.objects.filter(public_id__in=chunk, source_id__isnull=True).order_by() \
-                    .values(*columns):
+            for row in (
+                lookup.model.objects.filter(public_id__in=chunk, source_id__isnull=True).order_by().values(*columns)
+            ):
                 info = lookup.build(row)
                 found[info.key] = info
         return found

@@ -41,8 +41,14 @@ class FileCounts:
     warnings: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"rows": self.rows, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "errors": self.errors, "warnings": self.warnings}
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
 
 
 # A broken 100,000-row file could hold 100,000 problems. Every one is counted, but only the first

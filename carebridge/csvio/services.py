@@ -7,12 +7,13 @@ writes with a full_clean() each cannot do. Every column is checked here instead 
 rules.py), to the same limits the models set.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from django.db import connection, transaction
 
-from carebridge.audit.models import AuditAction
+from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_record
 from carebridge.core.actor import Actor
 from carebridge.csvio import exporter, formats
@@ -20,8 +21,16 @@ from carebridge.csvio.importer import FileSource, Progress, import_sources
 from carebridge.csvio.reader import CsvRecords
 from carebridge.csvio.report import ImportReport, Problem, Severity
 
-__all__ = ["ImportReport", "ImportUsageError", "Problem", "Severity", "dataset_export", "dataset_import",
-           "dataset_import_rows", "find_files"]
+__all__ = [
+    "ImportReport",
+    "ImportUsageError",
+    "Problem",
+    "Severity",
+    "dataset_export",
+    "dataset_import",
+    "dataset_import_rows",
+    "find_files",
+]
 
 # File name endings accepted for each coursework file ("patients.csv", also "Patients.CSV", "patients.tsv").
 _EXTENSIONS = (".csv", ".tsv")
@@ -47,20 +56,26 @@ def find_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
         name = stems.get(stem)
         if name is not None and suffix in _EXTENSIONS:
             if name in found:
-                raise ImportUsageError(f"{directory}: both {found[name].name} and {path.name} are there; keep only "
-                                       f"one of them.")
+                raise ImportUsageError(
+                    f"{directory}: both {found[name].name} and {path.name} are there; keep only one of them."
+                )
             found[name] = path
         elif suffix in _EXTENSIONS:
-            notes.append(f"{path.name} is not one of the files Carebridge imports "
-                         f"({', '.join(spec.name for spec in formats.SPECS)}); it was left out.")
+            notes.append(
+                f"{path.name} is not one of the files Carebridge imports "
+                f"({', '.join(spec.name for spec in formats.SPECS)}); it was left out."
+            )
     if not found:
-        raise ImportUsageError(f"{directory}: none of the files Carebridge imports is there (it looks for "
-                               f"{', '.join(spec.name for spec in formats.SPECS)}).")
+        raise ImportUsageError(
+            f"{directory}: none of the files Carebridge imports is there (it looks for "
+            f"{', '.join(spec.name for spec in formats.SPECS)})."
+        )
     return found, notes
 
 
-def dataset_import(*, directory: Path, actor: Actor, dry_run: bool = False,
-                   progress: Progress | None = None) -> ImportReport:
+def dataset_import(
+    *, directory: Path, actor: Actor, dry_run: bool = False, progress: Progress | None = None
+) -> ImportReport:
     """Import whichever of the seven coursework files are in `directory`.
 
     Raises ImportUsageError when the import cannot start. Otherwise answers the report: when it has
@@ -71,19 +86,26 @@ def dataset_import(*, directory: Path, actor: Actor, dry_run: bool = False,
     sources = []
     for name, path in paths.items():
         spec = formats.SPECS_BY_NAME[name]
-        rows = CsvRecords(path, file=path.name, report=report,
-                          check_header=lambda names, spec=spec: formats.check_header(spec, names))
+        rows = CsvRecords(
+            path, file=path.name, report=report, check_header=functools.partial(formats.check_header, spec)
+        )
         sources.append(FileSource(spec, path.name, rows))
     try:
-        return import_sources(sources=sources, actor=actor, report=report, progress=progress,
-                              description=str(directory))
+        return import_sources(
+            sources=sources, actor=actor, report=report, progress=progress, description=str(directory)
+        )
     except OSError as exc:
         # The folder was readable a moment ago; a file vanishing or unreadable mid-import is a usage problem.
         raise ImportUsageError(f"{directory}: a file could not be read ({exc.strerror or exc}).") from exc
 
 
-def dataset_import_rows(*, rows_by_file: Mapping[str, Iterable[tuple[int, dict[str, str]]]], actor: Actor,
-                        dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+def dataset_import_rows(
+    *,
+    rows_by_file: Mapping[str, Iterable[tuple[int, dict[str, str]]]],
+    actor: Actor,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Import rows given directly: {"patients.csv": [(line, {coursework column: text}), ...], ...}.
 
     The same checks and the same all-or-nothing transaction as a folder import. Files are taken in
@@ -112,6 +134,11 @@ def dataset_export(*, directory: Path, actor: Actor) -> dict[str, int]:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         for spec in formats.SPECS:
             counts[spec.name] = exporter.write_csv(directory / spec.name, spec.header, exporter.ROWS[spec.name]())
-        audit_record(actor=actor, action=AuditAction.EXPORT, object_type="dataset", object_id=str(directory)[:64],
-                     detail={"files": counts})
+        audit_record(
+            actor=actor,
+            action=AuditAction.EXPORT,
+            object_type=AuditObject.DATASET,
+            object_id=str(directory)[:64],
+            detail={"files": counts},
+        )
     return counts

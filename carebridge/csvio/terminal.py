@@ -45,8 +45,10 @@ class TerminalProgress:
 def _problems(report: ImportReport, severity: Severity) -> Iterator[str]:
     # Files in the order they were imported (the report lists them so), rows in line order.
     order = {file: index for index, file in enumerate(report.files)}
-    chosen = sorted((problem for problem in report.problems if problem.severity is severity),
-                    key=lambda problem: (order.get(problem.file, len(order)), problem.line))
+    chosen = sorted(
+        (problem for problem in report.problems if problem.severity is severity),
+        key=lambda problem: (order.get(problem.file, len(order)), problem.line),
+    )
     printed: dict[str, int] = {}
     for problem in chosen:
         printed[problem.file] = printed.get(problem.file, 0) + 1
@@ -79,15 +81,18 @@ def summary_lines(report: ImportReport) -> list[str]:
         if report.has_errors:
             lines.append(f"{file}: {counts.rows:,} rows, {counts.errors:,} errors, {counts.warnings:,} warnings")
         else:
-            lines.append(f"{file}: {counts.rows:,} rows: {counts.created:,} new, {counts.updated:,} changed, "
-                         f"{counts.unchanged:,} unchanged, {counts.warnings:,} warnings")
+            lines.append(
+                f"{file}: {counts.rows:,} rows: {counts.created:,} new, {counts.updated:,} changed, "
+                f"{counts.unchanged:,} unchanged, {counts.warnings:,} warnings"
+            )
     rows = sum(counts.rows for counts in report.files.values())
     if report.has_errors:
         lines.append(f"Nothing was imported: {report.error_count:,} errors in {rows:,} rows.")
     elif report.dry_run:
-        lines.append(f"Dry run: {rows:,} rows checked, no errors, {report.warning_count:,} warnings. Nothing was "
-                     f"written; the counts above are what an import would do.")
+        lines.append(
+            f"Dry run: {rows:,} rows checked, no errors, {report.warning_count:,} warnings. Nothing was "
+            f"written; the counts above are what an import would do."
+        )
     else:
         lines.append(f"Imported {rows:,} rows from {len(report.files)} files, with {report.warning_count:,} warnings.")
     return lines
-

@@ -12,13 +12,30 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     spot a mistyped one, and the status, attempts and last error say how delivery went.
     """
 
-    list_display = ("idempotency_key", "status", "attempts", "created_at", "sent_at", "next_attempt_at",
-                    "masked_recipient")
+    list_display = (
+        "idempotency_key",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "next_attempt_at",
+        "masked_recipient",
+    )
     list_filter = ("status",)
     search_fields = ("idempotency_key",)
     date_hierarchy = "created_at"
-    fields = ("idempotency_key", "masked_recipient", "status", "attempts", "last_error", "created_at",
-              "sent_at", "next_attempt_at", "public_id", "patient_id")
+    fields = (
+        "idempotency_key",
+        "masked_recipient",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "next_attempt_at",
+        "public_id",
+        "patient_id",
+    )
     readonly_fields = fields
 
     @admin.display(description="recipient")

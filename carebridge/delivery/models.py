@@ -42,8 +42,9 @@ class OutboundEmail(models.Model):
         verbose_name = "outgoing email"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=EmailStatus.values),
-                                   name="outbound_email_status_known"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=EmailStatus.values), name="outbound_email_status_known"
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbound_email_due")]
 

@@ -52,8 +52,15 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), LONGEST_RETRY_DELAY)
 
 
-def email_enqueue(*, recipient: str, subject: str, body: str, idempotency_key: str,
-                  attachments: Iterable[Mapping[str, str]] = (), patient_id: int | None = None) -> OutboundEmail:
+def email_enqueue(
+    *,
+    recipient: str,
+    subject: str,
+    body: str,
+    idempotency_key: str,
+    attachments: Iterable[Mapping[str, str]] = (),
+    patient_id: int | None = None,
+) -> OutboundEmail:
     """Queue a message for delivery, in the caller's transaction.
 
     The same `idempotency_key` twice gives back the message first queued and queues nothing more,
@@ -66,9 +73,17 @@ def email_enqueue(*, recipient: str, subject: str, body: str, idempotency_key: s
         if existing is not None:
             return existing
         now = clock.now()
-        email = OutboundEmail(recipient=recipient, subject=subject, body=body, idempotency_key=idempotency_key,
-                              attachments=attachment_list, patient_id=patient_id, status=EmailStatus.PENDING,
-                              created_at=now, next_attempt_at=now)
+        email = OutboundEmail(
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            idempotency_key=idempotency_key,
+            attachments=attachment_list,
+            patient_id=patient_id,
+            status=EmailStatus.PENDING,
+            created_at=now,
+            next_attempt_at=now,
+        )
         try:
             with transaction.atomic():
                 email.save()
@@ -120,8 +135,13 @@ def _claim(email_id: int) -> OutboundEmail | None:
 
 
 def _send(email: OutboundEmail) -> None:
-    message = EmailMessage(subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL,
-                           to=[email.recipient], headers={"Message-ID": message_id(email)})
+    message = EmailMessage(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.recipient],
+        headers={"Message-ID": message_id(email)},
+    )
     for attachment in email.attachments:
         message.attach(_mime_part(attachment))
     message.send(fail_silently=False)
@@ -139,10 +159,11 @@ def _mime_part(attachment: Mapping[str, str]) -> MIMEBase:
     # keeps the CRLF line endings that iCalendar requires).
     header = Message()
     header["Content-Type"] = attachment["content_type"]
-    params = dict(header.get_params()[1:])
+    params = dict((header.get_params() or [])[1:])
     if header.get_content_maintype() == "text":
         params.setdefault("charset", "utf-8")
-    part = MIMEBase(header.get_content_maintype(), header.get_content_subtype(), **params)
+    # typeshed cannot tell that no key of params is `policy`.
+    part = MIMEBase(header.get_content_maintype(), header.get_content_subtype(), **params)  # type: ignore[arg-type]
     part.set_payload(attachment["content"].encode("utf-8"))
     encoders.encode_base64(part)
     part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
@@ -190,7 +211,8 @@ def describe_failure(error: smtplib.SMTPException | OSError) -> tuple[str, bool]
         answers = list(error.recipients.values())
         permanent = bool(answers) and all(code >= 500 for code, _text in answers)
         text = "The mail server refused the recipient: " + "; ".join(
-            f"{code} {_text_of(reply)}" for code, reply in answers)
+            f"{code} {_text_of(reply)}" for code, reply in answers
+        )
     elif isinstance(error, smtplib.SMTPResponseException):
         text = f"The mail server answered {error.smtp_code} {_text_of(error.smtp_error)}"
     elif isinstance(error, smtplib.SMTPException):
@@ -214,9 +236,11 @@ def email_requeue_overdue() -> int:
     """
     now = clock.now()
     with transaction.atomic():
-        overdue = list(OutboundEmail.objects.select_for_update()
-                       .filter(status=EmailStatus.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
-                       .values_list("pk", flat=True))
+        overdue = list(
+            OutboundEmail.objects.select_for_update()
+            .filter(status=EmailStatus.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
+            .values_list("pk", flat=True)
+        )
         OutboundEmail.objects.filter(pk__in=overdue).update(next_attempt_at=now)
         for email_id in overdue:
             deliver_email.enqueue(email_id)

@@ -34,7 +34,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TypeVar
 
 from carebridge.core import nhs_number
@@ -46,33 +46,127 @@ DEFAULT_PATIENTS = 1200
 
 # The coursework's headers, in its column order.
 HEADERS: dict[str, tuple[str, ...]] = {
-    "facilities.csv": ("facility_id", "facility_name", "facility_type", "address", "postcode", "phone_number",
-                       "email", "opening_hours", "manager_name", "capacity", "specialities_offered"),
-    "clinicians.csv": ("clinician_id", "first_name", "last_name", "title", "speciality", "gmc_number",
-                       "phone_number", "email", "workplace_id", "workplace_type", "employment_status", "start_date"),
-    "staff.csv": ("staff_id", "first_name", "last_name", "role", "department", "facility_id", "phone_number",
-                  "email", "employment_status", "start_date", "line_manager", "access_level"),
-    "patients.csv": ("patient_id", "first_name", "last_name", "date_of_birth", "nhs_number", "gender",
-                     "phone_number", "email", "address", "postcode", "emergency_contact_name",
-                     "emergency_contact_phone", "registration_date", "gp_surgery_id"),
-    "appointments.csv": ("appointment_id", "patient_id", "clinician_id", "facility_id", "appointment_date",
-                         "appointment_time", "duration_minutes", "appointment_type", "status", "reason_for_visit",
-                         "notes", "created_date", "last_modified"),
-    "prescriptions.csv": ("prescription_id", "patient_id", "clinician_id", "appointment_id", "prescription_date",
-                          "medication_name", "dosage", "frequency", "duration_days", "quantity", "instructions",
-                          "pharmacy_name", "status", "issue_date", "collection_date"),
-    "referrals.csv": ("referral_id", "patient_id", "referring_clinician_id", "referred_to_clinician_id",
-                      "referring_facility_id", "referred_to_facility_id", "referral_date", "urgency_level",
-                      "referral_reason", "clinical_summary", "requested_investigations", "status",
-                      "appointment_id", "notes", "created_date", "last_updated"),
+    "facilities.csv": (
+        "facility_id",
+        "facility_name",
+        "facility_type",
+        "address",
+        "postcode",
+        "phone_number",
+        "email",
+        "opening_hours",
+        "manager_name",
+        "capacity",
+        "specialities_offered",
+    ),
+    "clinicians.csv": (
+        "clinician_id",
+        "first_name",
+        "last_name",
+        "title",
+        "speciality",
+        "gmc_number",
+        "phone_number",
+        "email",
+        "workplace_id",
+        "workplace_type",
+        "employment_status",
+        "start_date",
+    ),
+    "staff.csv": (
+        "staff_id",
+        "first_name",
+        "last_name",
+        "role",
+        "department",
+        "facility_id",
+        "phone_number",
+        "email",
+        "employment_status",
+        "start_date",
+        "line_manager",
+        "access_level",
+    ),
+    "patients.csv": (
+        "patient_id",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "nhs_number",
+        "gender",
+        "phone_number",
+        "email",
+        "address",
+        "postcode",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "registration_date",
+        "gp_surgery_id",
+    ),
+    "appointments.csv": (
+        "appointment_id",
+        "patient_id",
+        "clinician_id",
+        "facility_id",
+        "appointment_date",
+        "appointment_time",
+        "duration_minutes",
+        "appointment_type",
+        "status",
+        "reason_for_visit",
+        "notes",
+        "created_date",
+        "last_modified",
+    ),
+    "prescriptions.csv": (
+        "prescription_id",
+        "patient_id",
+        "clinician_id",
+        "appointment_id",
+        "prescription_date",
+        "medication_name",
+        "dosage",
+        "frequency",
+        "duration_days",
+        "quantity",
+        "instructions",
+        "pharmacy_name",
+        "status",
+        "issue_date",
+        "collection_date",
+    ),
+    "referrals.csv": (
+        "referral_id",
+        "patient_id",
+        "referring_clinician_id",
+        "referred_to_clinician_id",
+        "referring_facility_id",
+        "referred_to_facility_id",
+        "referral_date",
+        "urgency_level",
+        "referral_reason",
+        "clinical_summary",
+        "requested_investigations",
+        "status",
+        "appointment_id",
+        "notes",
+        "created_date",
+        "last_updated",
+    ),
 }
 FILE_NAMES: tuple[str, ...] = tuple(HEADERS)
 _PATIENT_FILES = ("patients.csv", "appointments.csv", "prescriptions.csv", "referrals.csv")
 
 # ID widths: room for a million patients and the several million appointments they would bring.
 ID_FORMATS = {
-    "surgery": "S{:03d}", "hospital": "H{:03d}", "clinician": "C{:04d}", "staff": "ST{:04d}",
-    "patient": "P{:07d}", "appointment": "A{:07d}", "prescription": "RX{:07d}", "referral": "R{:07d}",
+    "surgery": "S{:03d}",
+    "hospital": "H{:03d}",
+    "clinician": "C{:04d}",
+    "staff": "ST{:04d}",
+    "patient": "P{:07d}",
+    "appointment": "A{:07d}",
+    "prescription": "RX{:07d}",
+    "referral": "R{:07d}",
 }
 
 # How far back the history goes, and how far ahead appointments are booked.
@@ -189,7 +283,7 @@ class _Staff:
         return f"{self.first_name} {self.last_name}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _iso(ordinal: int) -> str:
     return dt.date.fromordinal(ordinal).isoformat()
 
@@ -277,8 +371,9 @@ class _QuickRandom(random.Random):
 class DemoDataset:
     """The demo area and its people. Cheap to build; patients are made only as their rows are read."""
 
-    def __init__(self, *, patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED,
-                 today: dt.date | None = None) -> None:
+    def __init__(
+        self, *, patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED, today: dt.date | None = None
+    ) -> None:
         if patients < 1:
             raise ValueError("The demo needs at least one patient.")
         if patients > 9_999_999:
@@ -293,9 +388,7 @@ class DemoDataset:
         self._rng = _QuickRandom(seed)
         self._today = today.toordinal()
         self._closed = {
-            day.toordinal()
-            for year in range(today.year - 2, today.year + 2)
-            for day in england_bank_holidays(year)
+            day.toordinal() for year in range(today.year - 2, today.year + 2) for day in england_bank_holidays(year)
         }
         self.facilities: list[_Facility] = []
         self.clinicians: list[_Clinician] = []
@@ -310,7 +403,7 @@ class DemoDataset:
         self._nhs_cursor = self._rng.randrange(_NHS_SPAN)
         self._next = {"appointment": 1, "prescription": 1, "referral": 1}
         self._spools = {name: Spool() for name in _PATIENT_FILES}
-        self.row_counts = {name: 0 for name in FILE_NAMES}
+        self.row_counts = dict.fromkeys(FILE_NAMES, 0)
         self.generate_seconds = 0.0  # time spent making patients' rows (reported by seed-demo)
 
     # ---- What the importer reads ----------------------------------------------------------------
@@ -334,7 +427,7 @@ class DemoDataset:
         header = HEADERS[name]
         for line, values in enumerate(rows, start=2):
             self.row_counts[name] += 1
-            yield line, dict(zip(header, values))
+            yield line, dict(zip(header, values, strict=True))
 
     def _patient_rows(self, name: str) -> Iterator[tuple[int, dict[str, str]]]:
         header = HEADERS[name]
@@ -350,7 +443,7 @@ class DemoDataset:
                 continue
             for values in batch:
                 line += 1
-                yield line, dict(zip(header, values))
+                yield line, dict(zip(header, values, strict=True))
             self.row_counts[name] += len(batch)
 
     def _make_batch(self) -> None:
@@ -380,32 +473,56 @@ class DemoDataset:
         phones = (landlines[index % 1000] for index in itertools.count())
         hospitals: list[_Facility] = []
         for number, hospital in enumerate(places.HOSPITALS, start=1):
-            hospitals.append(_Facility(
-                source_id=ID_FORMATS["hospital"].format(number), name=hospital.name, is_hospital=True,
-                address=hospital.address, postcode=hospital.postcode, phone=_DRAMA_LANDLINE.format(next(phones)),
-                domain=hospital.domain, opening_hours=hospital.opening_hours,
-                open_minute=hospital.outpatients_open, close_minute=hospital.outpatients_close,
-                manager_name=hospital.manager_name, capacity=hospital.capacity,
-                specialities=hospital.specialities_offered, hospital=hospital))
+            hospitals.append(
+                _Facility(
+                    source_id=ID_FORMATS["hospital"].format(number),
+                    name=hospital.name,
+                    is_hospital=True,
+                    address=hospital.address,
+                    postcode=hospital.postcode,
+                    phone=_DRAMA_LANDLINE.format(next(phones)),
+                    domain=hospital.domain,
+                    opening_hours=hospital.opening_hours,
+                    open_minute=hospital.outpatients_open,
+                    close_minute=hospital.outpatients_close,
+                    manager_name=hospital.manager_name,
+                    capacity=hospital.capacity,
+                    specialities=hospital.specialities_offered,
+                    hospital=hospital,
+                )
+            )
 
         names_used: set[str] = set()
         surgeries: list[_Facility] = []
         for index, size in enumerate(sizes):
             area, name = self._surgery_name(index, names_used)
-            open_minute, close_minute, hours = (places.SURGERY_HOURS[index % len(places.SURGERY_HOURS)]
-                                                if index < 4 else rng.choice(places.SURGERY_HOURS))
+            open_minute, close_minute, hours = (
+                places.SURGERY_HOURS[index % len(places.SURGERY_HOURS)]
+                if index < 4
+                else rng.choice(places.SURGERY_HOURS)
+            )
             extras = tuple(rng.sample(places.SURGERY_EXTRA_SERVICES, rng.randint(2, 3)))
             street = rng.choice(area.streets)
             slug = "".join(ch for ch in name.lower() if ch.isalnum())
             surgery = _Facility(
-                source_id=ID_FORMATS["surgery"].format(index + 1), name=name, is_hospital=False,
-                address=self._address(rng.randint(1, 220), street, area), postcode=self._postcode(area),
-                phone=_DRAMA_LANDLINE.format(next(phones)), domain=f"{slug}.nhs.example",
-                opening_hours=hours, open_minute=open_minute, close_minute=close_minute, manager_name="",
+                source_id=ID_FORMATS["surgery"].format(index + 1),
+                name=name,
+                is_hospital=False,
+                address=self._address(rng.randint(1, 220), street, area),
+                postcode=self._postcode(area),
+                phone=_DRAMA_LANDLINE.format(next(phones)),
+                domain=f"{slug}.nhs.example",
+                opening_hours=hours,
+                open_minute=open_minute,
+                close_minute=close_minute,
+                manager_name="",
                 # Room to grow: a list this size is 80% of what the practice can take.
                 capacity=max(500, math.ceil(size * 1.25 / 100) * 100),
-                specialities=("General Practice",) + extras, area=area, list_size=size,
-                pharmacies=tuple(f"{chain} {area.name}" for chain in rng.sample(places.PHARMACY_CHAINS, 3)))
+                specialities=("General Practice",) + extras,
+                area=area,
+                list_size=size,
+                pharmacies=tuple(f"{chain} {area.name}" for chain in rng.sample(places.PHARMACY_CHAINS, 3)),
+            )
             by_key = {h.hospital.key: h for h in hospitals if h.hospital}
             ordered = [by_key[area.nearest_hospital]] + [h for h in hospitals if h is not by_key[area.nearest_hospital]]
             for hospital in ordered:
@@ -449,20 +566,31 @@ class DemoDataset:
         for number in range(gp_count):
             # The senior partner works full time; the others are a mix, as in most practices.
             full_time = number == 0 or rng.random() < 0.6
-            gp = self._add_clinician("Dr.", None, "GP", "General Practice", surgery, full_time,
-                                     GP_SLOT_MINUTES, self._gp_sessions(surgery))
+            gp = self._add_clinician(
+                "Dr.", None, "GP", "General Practice", surgery, full_time, GP_SLOT_MINUTES, self._gp_sessions(surgery)
+            )
             surgery.gps.append(gp)
         surgery.manager_name = surgery.gps[0].display_name
-        surgery.gp_weights = list(itertools.accumulate(2.0 if gp.employment == "Full-time" else 1.0
-                                                       for gp in surgery.gps))
+        surgery.gp_weights = list(
+            itertools.accumulate(2.0 if gp.employment == "Full-time" else 1.0 for gp in surgery.gps)
+        )
         for number in range(nurse_count):
             full_time = number == 0 or rng.random() < 0.5
             sex = "F" if rng.random() < 0.85 else "M"
-            nurse = self._add_clinician("Nurse", sex, "Practice Nurse", "Practice Nursing", surgery, full_time,
-                                        NURSE_SLOT_MINUTES, self._nurse_sessions(surgery))
+            nurse = self._add_clinician(
+                "Nurse",
+                sex,
+                "Practice Nurse",
+                "Practice Nursing",
+                surgery,
+                full_time,
+                NURSE_SLOT_MINUTES,
+                self._nurse_sessions(surgery),
+            )
             surgery.nurses.append(nurse)
-        manager = self._add_staff(surgery, "Practice Manager", "Administration", "Manager",
-                                  surgery.manager_name, full_time=True)
+        manager = self._add_staff(
+            surgery, "Practice Manager", "Administration", "Manager", surgery.manager_name, full_time=True
+        )
         for _ in range(max(2, math.ceil(size / 2500))):
             self._add_staff(surgery, "Receptionist", "Front Desk", "Basic", manager.display_name)
         for _ in range(max(1, math.ceil(size / 8000))):
@@ -480,8 +608,17 @@ class DemoDataset:
             expected = sum(s.list_size for s in surgeries if s.referral_hospital.get(speciality) is hospital)
             count = max(1, math.ceil(expected * 0.09 * share / 400))
             hospital.consultants[speciality] = [
-                self._add_clinician("Dr.", None, "Consultant", speciality, hospital, rng.random() < 0.8,
-                                    CONSULTANT_SLOT_MINUTES, self._clinic_sessions(hospital), clinic_days=True)
+                self._add_clinician(
+                    "Dr.",
+                    None,
+                    "Consultant",
+                    speciality,
+                    hospital,
+                    rng.random() < 0.8,
+                    CONSULTANT_SLOT_MINUTES,
+                    self._clinic_sessions(hospital),
+                    clinic_days=True,
+                )
                 for _ in range(count)
             ]
         for number in range(3 + len(hospital.hospital.clinics) // 2):
@@ -489,10 +626,19 @@ class DemoDataset:
             sex = "F" if rng.random() < 0.8 else "M"
             # A senior nurse is "Sister" if she is a woman, as on most wards; otherwise plain "Nurse".
             honorific = "Sister" if senior and sex == "F" else "Nurse"
-            self._add_clinician(honorific, sex, "Senior Nurse" if senior else "Staff Nurse", "General Nursing",
-                                hospital, rng.random() < 0.75, NURSE_SLOT_MINUTES, self._nurse_sessions(hospital))
-        admin = self._add_staff(hospital, "Hospital Administrator", "Administration", "Manager",
-                                hospital.manager_name, full_time=True)
+            self._add_clinician(
+                honorific,
+                sex,
+                "Senior Nurse" if senior else "Staff Nurse",
+                "General Nursing",
+                hospital,
+                rng.random() < 0.75,
+                NURSE_SLOT_MINUTES,
+                self._nurse_sessions(hospital),
+            )
+        admin = self._add_staff(
+            hospital, "Hospital Administrator", "Administration", "Manager", hospital.manager_name, full_time=True
+        )
         boss = admin.display_name
         for _ in range(2):
             self._add_staff(hospital, "Appointments Coordinator", "Outpatients", "Standard", boss)
@@ -509,15 +655,26 @@ class DemoDataset:
         return [(max(surgery.open_minute, 8 * 60 + 30), 12 * 60 + 30), (14 * 60, min(surgery.close_minute, 18 * 60))]
 
     def _nurse_sessions(self, facility: _Facility) -> list[tuple[int, int]]:
-        return [(max(facility.open_minute, 8 * 60 + 30), 12 * 60 + 30),
-                (13 * 60 + 30, min(facility.close_minute, 17 * 60 + 30))]
+        return [
+            (max(facility.open_minute, 8 * 60 + 30), 12 * 60 + 30),
+            (13 * 60 + 30, min(facility.close_minute, 17 * 60 + 30)),
+        ]
 
     def _clinic_sessions(self, hospital: _Facility) -> list[tuple[int, int]]:
         return [(max(hospital.open_minute, 9 * 60), 12 * 60 + 30), (13 * 60 + 30, min(hospital.close_minute, 17 * 60))]
 
-    def _add_clinician(self, honorific: str, sex: str | None, title: str, speciality: str, facility: _Facility,
-                       full_time: bool, slot_minutes: int, sessions: list[tuple[int, int]],
-                       clinic_days: bool = False) -> _Clinician:
+    def _add_clinician(
+        self,
+        honorific: str,
+        sex: str | None,
+        title: str,
+        speciality: str,
+        facility: _Facility,
+        full_time: bool,
+        slot_minutes: int,
+        sessions: list[tuple[int, int]],
+        clinic_days: bool = False,
+    ) -> _Clinician:
         rng = self._rng
         sex = sex or ("F" if rng.random() < 0.5 else "M")
         first, last = self._person_name(sex, birth_year=self.today.year - rng.randint(28, 62))
@@ -534,27 +691,54 @@ class DemoDataset:
         slots = [start for begin, end in sessions for start in range(begin, end - slot_minutes + 1, slot_minutes)]
         rng.shuffle(slots)
         clinician = _Clinician(
-            source_id=ID_FORMATS["clinician"].format(len(self.clinicians) + 1), honorific=honorific,
-            first_name=first, last_name=last, title=title, speciality=speciality, registration=registration,
-            phone=_DRAMA_MOBILE.format(rng.randrange(1000)), email=self._work_email(first, last, facility),
-            facility=facility, employment="Full-time" if full_time else "Part-time",
-            start_date=self._start_date(), workdays=frozenset(days), slot_minutes=slot_minutes, slots=tuple(slots),
-            sessions=tuple(sessions))
+            source_id=ID_FORMATS["clinician"].format(len(self.clinicians) + 1),
+            honorific=honorific,
+            first_name=first,
+            last_name=last,
+            title=title,
+            speciality=speciality,
+            registration=registration,
+            phone=_DRAMA_MOBILE.format(rng.randrange(1000)),
+            email=self._work_email(first, last, facility),
+            facility=facility,
+            employment="Full-time" if full_time else "Part-time",
+            start_date=self._start_date(),
+            workdays=frozenset(days),
+            slot_minutes=slot_minutes,
+            slots=tuple(slots),
+            sessions=tuple(sessions),
+        )
         self.clinicians.append(clinician)
         return clinician
 
-    def _add_staff(self, facility: _Facility, role: str, department: str, access_level: str, line_manager: str,
-                   full_time: bool | None = None) -> _Staff:
+    def _add_staff(
+        self,
+        facility: _Facility,
+        role: str,
+        department: str,
+        access_level: str,
+        line_manager: str,
+        full_time: bool | None = None,
+    ) -> _Staff:
         rng = self._rng
         sex = "F" if rng.random() < 0.7 else "M"
         first, last = self._person_name(sex, birth_year=self.today.year - rng.randint(20, 62))
         if full_time is None:
             full_time = rng.random() < 0.65
         member = _Staff(
-            source_id=ID_FORMATS["staff"].format(len(self.staff) + 1), first_name=first, last_name=last, role=role,
-            department=department, facility=facility, phone=_DRAMA_MOBILE.format(rng.randrange(1000)),
-            email=self._work_email(first, last, facility), employment="Full-time" if full_time else "Part-time",
-            start_date=self._start_date(), line_manager=line_manager, access_level=access_level)
+            source_id=ID_FORMATS["staff"].format(len(self.staff) + 1),
+            first_name=first,
+            last_name=last,
+            role=role,
+            department=department,
+            facility=facility,
+            phone=_DRAMA_MOBILE.format(rng.randrange(1000)),
+            email=self._work_email(first, last, facility),
+            employment="Full-time" if full_time else "Part-time",
+            start_date=self._start_date(),
+            line_manager=line_manager,
+            access_level=access_level,
+        )
         self.staff.append(member)
         return member
 
@@ -579,8 +763,9 @@ class DemoDataset:
         # Everyone started well before the demo's history begins, so no one is booked before their first day.
         return self.today - dt.timedelta(days=self._rng.randint(HISTORY_DAYS + 60, 22 * 365))
 
-    def _person_name(self, sex: str, *, birth_year: int, tradition: names.NamingTradition | None = None,
-                     surname: str | None = None) -> tuple[str, str]:
+    def _person_name(
+        self, sex: str, *, birth_year: int, tradition: names.NamingTradition | None = None, surname: str | None = None
+    ) -> tuple[str, str]:
         rng = self._rng
         if tradition is None:
             tradition = rng.weighted(names.TRADITIONS, _TRADITION_WEIGHTS)
@@ -596,10 +781,14 @@ class DemoDataset:
             return next(s.source_id for s in self.staff if s.facility is facility and s.role == role)
 
         return DemoCast(
-            patient=ID_FORMATS["patient"].format(1), gp=surgery.gps[0].source_id, nurse=surgery.nurses[0].source_id,
-            specialist=first_clinic[0].source_id, reception=staff(surgery, "Receptionist"),
+            patient=ID_FORMATS["patient"].format(1),
+            gp=surgery.gps[0].source_id,
+            nurse=surgery.nurses[0].source_id,
+            specialist=first_clinic[0].source_id,
+            reception=staff(surgery, "Receptionist"),
             hospital_reception=staff(hospital, "Appointments Coordinator"),
-            manager=staff(surgery, "Practice Manager"))
+            manager=staff(surgery, "Practice Manager"),
+        )
 
     def _deal_patients(self) -> bytearray | list[int]:
         """Which surgery each patient is registered at: exactly each list's size, in a shuffled order."""
@@ -617,21 +806,52 @@ class DemoDataset:
     # ---- Rows for the fixed files -------------------------------------------------------------------
 
     def _facility_row(self, facility: _Facility) -> Row:
-        return (facility.source_id, facility.name, "Hospital" if facility.is_hospital else "GP Surgery",
-                facility.address, facility.postcode, facility.phone, f"enquiries@{facility.domain}",
-                facility.opening_hours, facility.manager_name, str(facility.capacity), "|".join(facility.specialities))
+        return (
+            facility.source_id,
+            facility.name,
+            "Hospital" if facility.is_hospital else "GP Surgery",
+            facility.address,
+            facility.postcode,
+            facility.phone,
+            f"enquiries@{facility.domain}",
+            facility.opening_hours,
+            facility.manager_name,
+            str(facility.capacity),
+            "|".join(facility.specialities),
+        )
 
     def _clinician_row(self, clinician: _Clinician) -> Row:
         facility = clinician.facility
-        return (clinician.source_id, f"{clinician.honorific} {clinician.first_name}", clinician.last_name,
-                clinician.title, clinician.speciality, clinician.registration, clinician.phone, clinician.email,
-                facility.source_id, "Hospital" if facility.is_hospital else "GP Surgery", clinician.employment,
-                clinician.start_date.isoformat())
+        return (
+            clinician.source_id,
+            f"{clinician.honorific} {clinician.first_name}",
+            clinician.last_name,
+            clinician.title,
+            clinician.speciality,
+            clinician.registration,
+            clinician.phone,
+            clinician.email,
+            facility.source_id,
+            "Hospital" if facility.is_hospital else "GP Surgery",
+            clinician.employment,
+            clinician.start_date.isoformat(),
+        )
 
     def _staff_row(self, member: _Staff) -> Row:
-        return (member.source_id, member.first_name, member.last_name, member.role, member.department,
-                member.facility.source_id, member.phone, member.email, member.employment,
-                member.start_date.isoformat(), member.line_manager, member.access_level)
+        return (
+            member.source_id,
+            member.first_name,
+            member.last_name,
+            member.role,
+            member.department,
+            member.facility.source_id,
+            member.phone,
+            member.email,
+            member.employment,
+            member.start_date.isoformat(),
+            member.line_manager,
+            member.access_level,
+        )
 
     # ---- Places ---------------------------------------------------------------------------------------
 
@@ -681,15 +901,19 @@ class DemoDataset:
         # Children's contact details are a parent's; adults give their own and name someone close.
         contact_sex = "F" if random_() < 0.6 else "M"
         if age < 16:
-            contact_first, contact_last = self._person_name(contact_sex, birth_year=birth_year - rng.randint(22, 40),
-                                                            tradition=tradition, surname=last)
+            contact_first, contact_last = self._person_name(
+                contact_sex, birth_year=birth_year - rng.randint(22, 40), tradition=tradition, surname=last
+            )
             contact_phone = _DRAMA_MOBILE.format(rng.randrange(1000))
             phone, email = contact_phone, ""
         else:
             same_family = random_() < 0.7
             contact_first, contact_last = self._person_name(
-                contact_sex, birth_year=birth_year + rng.randint(-8, 8) if age < 70 else birth_year + 30,
-                tradition=tradition, surname=last if same_family else None)
+                contact_sex,
+                birth_year=birth_year + rng.randint(-8, 8) if age < 70 else birth_year + 30,
+                tradition=tradition,
+                surname=last if same_family else None,
+            )
             phone = _DRAMA_MOBILE.format(rng.randrange(1000))
             contact_phone = _DRAMA_MOBILE.format(rng.randrange(1000))
             email = f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99)}@{rng.choice(_EMAIL_DOMAINS)}"
@@ -707,16 +931,38 @@ class DemoDataset:
         registered = max(registered, dob + 7)
         registered = min(registered, today)
 
-        out["patients.csv"].append((
-            patient_id, first, last, _iso(dob), self._next_nhs_number(), sex, phone, email, address, postcode,
-            f"{contact_first} {contact_last}", contact_phone, _iso(registered), surgery.source_id))
+        out["patients.csv"].append(
+            (
+                patient_id,
+                first,
+                last,
+                _iso(dob),
+                self._next_nhs_number(),
+                sex,
+                phone,
+                email,
+                address,
+                postcode,
+                f"{contact_first} {contact_last}",
+                contact_phone,
+                _iso(registered),
+                surgery.source_id,
+            )
+        )
 
         context = _PatientContext(
-            patient_id=patient_id, surgery=surgery, sex=sex, age=age, dob=dob, registered=registered,
+            patient_id=patient_id,
+            surgery=surgery,
+            sex=sex,
+            age=age,
+            dob=dob,
+            registered=registered,
             conditions=self._conditions(age, sex, demo),
             # Full-time GPs have twice the patients of part-time ones.
             usual_gp=surgery.gps[0] if demo else rng.weighted(surgery.gps, surgery.gp_weights),
-            pharmacy=rng.choice(surgery.pharmacies), out=out)
+            pharmacy=rng.choice(surgery.pharmacies),
+            out=out,
+        )
         self._history(context, demo)
 
     def _conditions(self, age: int, sex: str, demo: bool) -> tuple[str, ...]:
@@ -760,8 +1006,17 @@ class DemoDataset:
 
         self._repeats(p)
 
-    def _visit(self, p: "_PatientContext", choice: "_Visits", clinicians: list[_Clinician], first: int,
-               last: int, *, prescribe: bool, forced: bool = False) -> None:
+    def _visit(
+        self,
+        p: "_PatientContext",
+        choice: "_Visits",
+        clinicians: list[_Clinician],
+        first: int,
+        last: int,
+        *,
+        prescribe: bool,
+        forced: bool = False,
+    ) -> None:
         rng = self._rng
         visits, cumulative = choice
         if not visits or not clinicians:
@@ -787,15 +1042,24 @@ class DemoDataset:
             return
         clinician, when, minute = booking
         cancelled = not forced and rng.random() < 0.07
-        appointment_id = self._appointment(p, clinician, when, minute, rng.choice(visit.durations),
-                                           visit.appointment_type, visit.reason, rng.choice(visit.notes),
-                                           cancelled=cancelled,
-                                           lead_days=1 if visit.appointment_type == "Urgent Consultation" else 21)
+        appointment_id = self._appointment(
+            p,
+            clinician,
+            when,
+            minute,
+            rng.choice(visit.durations),
+            visit.appointment_type,
+            visit.reason,
+            rng.choice(visit.notes),
+            cancelled=cancelled,
+            lead_days=1 if visit.appointment_type == "Urgent Consultation" else 21,
+        )
         if prescribe and visit.drugs and not cancelled and when < self._today and rng.random() < 0.55:
             self._prescription(p, clinician, rng.choice(visit.drugs), when, appointment_id)
 
-    def _book_any(self, preferred: _Clinician, colleagues: Sequence[_Clinician], first: int, last: int,
-                  busy: set[int]) -> tuple[_Clinician, int, int] | None:
+    def _book_any(
+        self, preferred: _Clinician, colleagues: Sequence[_Clinician], first: int, last: int, busy: set[int]
+    ) -> tuple[_Clinician, int, int] | None:
         """The first free slot with the preferred clinician between two days, or else with a colleague."""
         for clinician in [preferred] + [c for c in colleagues if c is not preferred]:
             booking = self._book(clinician, first, last, busy)
@@ -822,9 +1086,21 @@ class DemoDataset:
                 return day, slots[(taken + day * 7919) % count]
         return None
 
-    def _appointment(self, p: "_PatientContext", clinician: _Clinician, day: int, minute: int, duration: int,
-                     kind: str, reason: str, notes: str, *, cancelled: bool, lead_days: int,
-                     booked_on: int | None = None) -> str:
+    def _appointment(
+        self,
+        p: "_PatientContext",
+        clinician: _Clinician,
+        day: int,
+        minute: int,
+        duration: int,
+        kind: str,
+        reason: str,
+        notes: str,
+        *,
+        cancelled: bool,
+        lead_days: int,
+        booked_on: int | None = None,
+    ) -> str:
         rng = self._rng
         today = self._today
         duration = min(duration, clinician.slot_minutes)
@@ -838,14 +1114,28 @@ class DemoDataset:
             notes = rng.choice(clinical.CANCELLATION_NOTES)
         appointment_id = ID_FORMATS["appointment"].format(self._next["appointment"])
         self._next["appointment"] += 1
-        p.out["appointments.csv"].append((
-            appointment_id, p.patient_id, clinician.source_id, clinician.facility.source_id, _iso(day),
-            _clock(minute), str(duration), kind, "Cancelled" if cancelled else "Scheduled", reason, notes,
-            _iso(created), _iso(modified)))
+        p.out["appointments.csv"].append(
+            (
+                appointment_id,
+                p.patient_id,
+                clinician.source_id,
+                clinician.facility.source_id,
+                _iso(day),
+                _clock(minute),
+                str(duration),
+                kind,
+                "Cancelled" if cancelled else "Scheduled",
+                reason,
+                notes,
+                _iso(created),
+                _iso(modified),
+            )
+        )
         return appointment_id
 
-    def _prescription(self, p: "_PatientContext", prescriber: _Clinician, drug: clinical.Drug, day: int,
-                      appointment_id: str = "") -> None:
+    def _prescription(
+        self, p: "_PatientContext", prescriber: _Clinician, drug: clinical.Drug, day: int, appointment_id: str = ""
+    ) -> None:
         rng = self._rng
         today = self._today
         # Collected within a few days; the last few days' prescriptions may still be waiting.
@@ -853,11 +1143,25 @@ class DemoDataset:
         collection = min(today, day + rng.randint(0, 3)) if collected else None
         prescription_id = ID_FORMATS["prescription"].format(self._next["prescription"])
         self._next["prescription"] += 1
-        p.out["prescriptions.csv"].append((
-            prescription_id, p.patient_id, prescriber.source_id, appointment_id, _iso(day), drug.name, drug.dosage,
-            drug.frequency, str(drug.duration_days), drug.quantity, drug.instructions, p.pharmacy,
-            "Collected" if collection is not None else "Issued", _iso(day),
-            _iso(collection) if collection is not None else ""))
+        p.out["prescriptions.csv"].append(
+            (
+                prescription_id,
+                p.patient_id,
+                prescriber.source_id,
+                appointment_id,
+                _iso(day),
+                drug.name,
+                drug.dosage,
+                drug.frequency,
+                str(drug.duration_days),
+                drug.quantity,
+                drug.instructions,
+                p.pharmacy,
+                "Collected" if collection is not None else "Issued",
+                _iso(day),
+                _iso(collection) if collection is not None else "",
+            )
+        )
 
     def _repeats(self, p: "_PatientContext") -> None:
         """Repeat prescriptions for long-term conditions: the last one or two 28-day issues."""
@@ -887,14 +1191,18 @@ class DemoDataset:
         surgery = p.surgery
         if forced:
             specialist = self._clinician(self.cast.specialist)
-            candidates = [r for r in clinical.REFERRAL_REASONS
-                          if r.speciality == specialist.speciality and _suits_referral(r, p)]
+            candidates = [
+                r for r in clinical.REFERRAL_REASONS if r.speciality == specialist.speciality and _suits_referral(r, p)
+            ]
             reason = (candidates or [r for r in clinical.REFERRAL_REASONS if r.speciality == specialist.speciality])[0]
             hospital = specialist.facility
             ask_on = today - rng.randint(14, 28)
         else:
-            candidates = [r for r in clinical.REFERRAL_REASONS
-                          if _suits_referral(r, p) and r.speciality in surgery.referral_hospital]
+            candidates = [
+                r
+                for r in clinical.REFERRAL_REASONS
+                if _suits_referral(r, p) and r.speciality in surgery.referral_hospital
+            ]
             if not candidates:
                 return
             reason = rng.weighted(candidates, list(itertools.accumulate(r.weight for r in candidates)))
@@ -913,10 +1221,18 @@ class DemoDataset:
         if booking is None:
             return
         gp, referral_day, minute = booking
-        self._appointment(p, gp, referral_day, minute, 15,
-                          "Urgent Consultation" if urgency == "Urgent" else "Routine Consultation", reason.reason,
-                          f"Referral to {reason.speciality.lower()} discussed", cancelled=False,
-                          lead_days=1 if urgency == "Urgent" else 14)
+        self._appointment(
+            p,
+            gp,
+            referral_day,
+            minute,
+            15,
+            "Urgent Consultation" if urgency == "Urgent" else "Routine Consultation",
+            reason.reason,
+            f"Referral to {reason.speciality.lower()} discussed",
+            cancelled=False,
+            lead_days=1 if urgency == "Urgent" else 14,
+        )
 
         waited = today - referral_day
         appointment_id = ""
@@ -947,8 +1263,18 @@ class DemoDataset:
                 else:
                     status, notes = "Completed", rng.choice(clinical.REFERRAL_NOTES_COMPLETED)
                 hospital_appointment = self._appointment(
-                    p, specialist, seen_on, minute, 30, "Specialist Consultation", f"{reason.speciality} referral",
-                    f"Referred for {reason.reason.lower()}", cancelled=False, lead_days=0, booked_on=triaged_on)
+                    p,
+                    specialist,
+                    seen_on,
+                    minute,
+                    30,
+                    "Specialist Consultation",
+                    f"{reason.speciality} referral",
+                    f"Referred for {reason.reason.lower()}",
+                    cancelled=False,
+                    lead_days=0,
+                    booked_on=triaged_on,
+                )
                 last_updated = min(today, seen_on) if status != "Pending" else triaged_on
                 # A completed referral is closed: linking it to an appointment still marked Scheduled
                 # reads as "seen but not attended", which the importer rightly questions.
@@ -957,22 +1283,50 @@ class DemoDataset:
                 if status == "In Progress" and rng.random() < 0.5:
                     follow = self._book(specialist, today + 7, today + 70, p.busy)
                     if follow is not None:
-                        self._appointment(p, specialist, follow[0], follow[1], 20, "Follow-up",
-                                          f"{reason.speciality} follow-up", "Review of investigation results",
-                                          cancelled=False, lead_days=0, booked_on=seen_on)
+                        self._appointment(
+                            p,
+                            specialist,
+                            follow[0],
+                            follow[1],
+                            20,
+                            "Follow-up",
+                            f"{reason.speciality} follow-up",
+                            "Review of investigation results",
+                            cancelled=False,
+                            lead_days=0,
+                            booked_on=seen_on,
+                        )
         referred_at_age = _age_on(p.dob, referral_day)
         history = rng.choice(reason.histories)
         finding = rng.choice(reason.findings)
-        summary = (f"{referred_at_age}-year-old {'female' if p.sex == 'F' else 'male'} with {history}. "
-                   f"{finding}")
-        investigations = reason.investigations if len(reason.investigations) <= 2 else \
-            rng.sample(reason.investigations, rng.randint(2, len(reason.investigations)))
+        summary = f"{referred_at_age}-year-old {'female' if p.sex == 'F' else 'male'} with {history}. {finding}"
+        investigations = (
+            reason.investigations
+            if len(reason.investigations) <= 2
+            else rng.sample(reason.investigations, rng.randint(2, len(reason.investigations)))
+        )
         referral_id = ID_FORMATS["referral"].format(self._next["referral"])
         self._next["referral"] += 1
-        p.out["referrals.csv"].append((
-            referral_id, p.patient_id, gp.source_id, specialist.source_id, surgery.source_id,
-            specialist.facility.source_id, _iso(referral_day), urgency, reason.reason, summary,
-            "|".join(investigations), status, appointment_id, notes, _iso(referral_day), _iso(last_updated)))
+        p.out["referrals.csv"].append(
+            (
+                referral_id,
+                p.patient_id,
+                gp.source_id,
+                specialist.source_id,
+                surgery.source_id,
+                specialist.facility.source_id,
+                _iso(referral_day),
+                urgency,
+                reason.reason,
+                summary,
+                "|".join(investigations),
+                status,
+                appointment_id,
+                notes,
+                _iso(referral_day),
+                _iso(last_updated),
+            )
+        )
 
     def _clinician(self, source_id: str) -> _Clinician:
         return next(c for c in self.clinicians if c.source_id == source_id)
@@ -997,14 +1351,21 @@ _CONDITIONS = {condition.key: condition for condition in clinical.CONDITIONS}
 _TRADITION_WEIGHTS = list(itertools.accumulate(tradition.weight for tradition in names.TRADITIONS))
 
 # Age bands in England's population (ONS mid-year estimates, rounded): (from age, to age, share).
-_AGE_BANDS = ((0, 4, 0.06), (5, 17, 0.15), (18, 29, 0.16), (30, 44, 0.20), (45, 64, 0.25), (65, 79, 0.13),
-              (80, 99, 0.05))
+_AGE_BANDS = (
+    (0, 4, 0.06),
+    (5, 17, 0.15),
+    (18, 29, 0.16),
+    (30, 44, 0.20),
+    (45, 64, 0.25),
+    (65, 79, 0.13),
+    (80, 99, 0.05),
+)
 _AGE_CUMULATIVE = [sum(band[2] for band in _AGE_BANDS[: i + 1]) for i in range(len(_AGE_BANDS))]
 
 
 def _draw_age(random_: Callable[[], float]) -> int:
     draw = random_() * _AGE_CUMULATIVE[-1]
-    for (low, high, _share), edge in zip(_AGE_BANDS, _AGE_CUMULATIVE):
+    for (low, high, _share), edge in zip(_AGE_BANDS, _AGE_CUMULATIVE, strict=True):
         if draw <= edge:
             return low + int(random_() * (high - low + 1))
     return 50
@@ -1039,9 +1400,15 @@ _Visits = tuple[list[clinical.Visit], list[float]]
 @lru_cache(maxsize=4096)
 def _visits_for(age: int, sex: str, conditions: tuple[str, ...]) -> tuple[_Visits, _Visits]:
     """The GP and nurse visits that fit a patient (few distinct patients as far as this goes: cached)."""
+
     def fitting(visits: tuple[clinical.Visit, ...]) -> _Visits:
-        chosen = [v for v in visits if v.min_age <= age <= v.max_age and (v.sex is None or v.sex == sex)
-                  and (v.condition is None or v.condition in conditions)]
+        chosen = [
+            v
+            for v in visits
+            if v.min_age <= age <= v.max_age
+            and (v.sex is None or v.sex == sex)
+            and (v.condition is None or v.condition in conditions)
+        ]
         return chosen, list(itertools.accumulate(v.weight for v in chosen))
 
     return fitting(clinical.GP_VISITS), fitting(clinical.NURSE_VISITS)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from carebridge.accounts.models import AccountKind, User
-from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.accounts.services import user_create
 from carebridge.core.actor import Actor
+from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.csvio.report import ImportReport
 from carebridge.csvio.services import dataset_import_rows
 from carebridge.demo.generator import DEFAULT_PATIENTS, DEFAULT_SEED, DemoCast, DemoDataset
@@ -110,9 +110,14 @@ def describe_contents(contents: dict[str, int]) -> str:
     return ", ".join(f"{count:,} {kind}" for kind, count in contents.items())
 
 
-def demo_seed(*, actor: Actor, patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED,
-              password: str = DEMO_PASSWORD,
-              progress: Callable[[str, int, bool], None] | None = None) -> DemoSeedResult:
+def demo_seed(
+    *,
+    actor: Actor,
+    patients: int = DEFAULT_PATIENTS,
+    seed: int = DEFAULT_SEED,
+    password: str = DEMO_PASSWORD,
+    progress: Callable[[str, int, bool], None] | None = None,
+) -> DemoSeedResult:
     """Load the demo data set and its logins into an empty database, all or nothing.
 
     Raises DemoDatabaseNotEmpty when there is anything the demo would duplicate or clash with, and
@@ -137,17 +142,22 @@ def demo_seed(*, actor: Actor, patients: int = DEFAULT_PATIENTS, seed: int = DEF
             if report.has_errors or not report.stored:
                 raise DemoImportFailed(
                     f"The importer refused the generated demo data ({report.error_count:,} errors); nothing was "
-                    f"written.", report)
+                    f"written.",
+                    report,
+                )
             logins = _create_logins(actor=actor, cast=dataset.cast, password=password)
             _set_weekly_schedules(actor=actor, dataset=dataset)
             finished = time.perf_counter()
     finally:
         dataset.close()
     return DemoSeedResult(
-        report=report, logins=logins,
+        report=report,
+        logins=logins,
         rows={name: counts.created for name, counts in report.files.items()},
-        import_seconds=imported - started, generate_seconds=dataset.generate_seconds,
-        logins_seconds=finished - imported)
+        import_seconds=imported - started,
+        generate_seconds=dataset.generate_seconds,
+        logins_seconds=finished - imported,
+    )
 
 
 def _create_logins(*, actor: Actor, cast: DemoCast, password: str) -> list[DemoLogin]:
@@ -157,16 +167,34 @@ def _create_logins(*, actor: Actor, cast: DemoCast, password: str) -> list[DemoL
         if record is None:
             first, last, email, facility = plan.first_name, plan.last_name, plan.email, "All facilities"
         elif isinstance(record, Patient):
-            first, last, email, facility = record.first_name, record.last_name, record.email, \
-                record.registered_surgery.name
+            first, last, email, facility = (
+                record.first_name,
+                record.last_name,
+                record.email,
+                record.registered_surgery.name,
+            )
         elif isinstance(record, Clinician):
             first, last, email, facility = record.first_name, record.last_name, record.email, record.workplace.name
         else:
             first, last, email, facility = record.first_name, record.last_name, record.email, record.facility.name
-        user = user_create(actor=actor, username=plan.username, kind=plan.kind, password=password, first_name=first,
-                           last_name=last, email=email, linked_record=record)
-        logins.append(DemoLogin(username=plan.username, name=_name(record, first, last),
-                                role=_job(record) or ROLE_LABELS[role_of(user)], facility=facility))
+        user = user_create(
+            actor=actor,
+            username=plan.username,
+            kind=plan.kind,
+            password=password,
+            first_name=first,
+            last_name=last,
+            email=email,
+            linked_record=record,
+        )
+        logins.append(
+            DemoLogin(
+                username=plan.username,
+                name=_name(record, first, last),
+                role=_job(record) or ROLE_LABELS[role_of(user)],
+                facility=facility,
+            )
+        )
     return logins
 
 
@@ -186,9 +214,17 @@ def _set_weekly_schedules(*, actor: Actor, dataset: DemoDataset) -> None:
         types = _APPOINTMENT_TYPES.get(generated.title)
         if types is None or not generated.sessions:
             continue  # ward nurses work shifts, not booked clinics
-        weekly = [WeeklySession(weekday=day, start_time=_time(start), end_time=_time(end),
-                                slot_minutes=generated.slot_minutes, appointment_types=types)
-                  for day in sorted(generated.workdays) for start, end in generated.sessions]
+        weekly = [
+            WeeklySession(
+                weekday=day,
+                start_time=_time(start),
+                end_time=_time(end),
+                slot_minutes=generated.slot_minutes,
+                appointment_types=types,
+            )
+            for day in sorted(generated.workdays)
+            for start, end in generated.sessions
+        ]
         sessions_set(actor=actor, clinician=clinicians[generated.source_id], sessions=weekly)
 
 

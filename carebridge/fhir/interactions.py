@@ -1,8 +1,8 @@
 """What each FHIR resource type supports: read, search and (Appointment) create, update and patch.
 
-Each handler is thin: it looks up through records.access or the directory, calls at most one service,
-and returns a resource or Bundle. Errors are raised (FhirError, Http404, SchedulingRefused) and turned
-into OperationOutcomes by the view around them (views.py).
+Each handler is thin: it looks up through the access layer (access.selectors) or the directory, calls
+at most one service, and returns a resource or Bundle. Errors are raised (FhirError, Http404,
+carebridge.core.errors.Refused) and turned into OperationOutcomes by the view around them (views.py).
 """
 
 import datetime as dt
@@ -17,10 +17,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 
+from carebridge.access.rules import viewer_of, visible_patients
+from carebridge.access.selectors import patient_record_for
 from carebridge.accounts.models import User
 from carebridge.api.visibility import slots_facility_id
-from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_record
+from carebridge.audit.models import AuditObject
+from carebridge.audit.services import audit_search
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.nhs_number import normalise as normalise_nhs_number
@@ -30,17 +32,13 @@ from carebridge.fhir.patch import PatchError, json_patch, merge_patch
 from carebridge.fhir.search import date_filter, reference_id, searchset, string_filter, token
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
-from carebridge.records.access import appointment_for, patient_record_for, visible_patients
 from carebridge.scheduling import services
 from carebridge.scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, Slot
+from carebridge.scheduling.selectors import appointment_disclosed, appointment_for
 
 JSON_TYPES = ("application/fhir+json", "application/json")
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
-# Used when a PUT or PATCH cancels without a cancelationReason: the rules want a reason on record.
-NO_REASON_GIVEN = "No reason given (cancelled through the FHIR API)"
-# When neither the request nor the slot names an appointment type (slots from sessions always do).
-DEFAULT_APPOINTMENT_TYPE = "Routine Consultation"
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,7 @@ class ResourceSupport:
 
 # --- Shared pieces ------------------------------------------------------------------------------------
 
+
 def _values(call: Call, name: str) -> list[str]:
     """Every value of a parameter: repeats are ANDed by the caller, commas split ORed alternatives."""
     return [value for raw in call.params.getlist(name) for value in [raw.strip()] if value]
@@ -112,16 +111,13 @@ def _id_filter(call: Call, name: str, field_name: str, resource_type: str) -> Q:
 _PAGING = frozenset({"_count", "_offset", "_format"})
 
 
-def _audit_search(call: Call, object_type: str, found: list) -> None:
+def _audit_search(call: Call, object_type: AuditObject, found: list) -> None:
     criteria = {key: call.params.getlist(key) for key in call.params if key not in _PAGING}
-    detail = {"criteria": criteria, "found": [str(row.public_id) for row in found]}
-    if object_type == "appointment":
-        # Whose appointments were shown, so a patient's access log and the privacy officer can find it.
-        detail["patients"] = sorted({str(row.patient.public_id) for row in found})
-    audit_record(actor=call.actor, action=AuditAction.SEARCH, object_type=object_type, detail=detail)
+    patient_ids = [row.pk if object_type == AuditObject.PATIENT else row.patient_id for row in found]
+    audit_search(actor=call.actor, object_type=object_type, criteria=criteria, patient_ids=patient_ids)
 
 
-def _bundle_response(call: Call, queryset, build, *, audit_as: str | None = None) -> HttpResponse:
+def _bundle_response(call: Call, queryset, build, *, audit_as: AuditObject | None = None) -> HttpResponse:
     bundle, rows = searchset(call.request, call.base_url, queryset, build)
     if audit_as:
         _audit_search(call, audit_as, rows)
@@ -136,6 +132,7 @@ def _get_or_404(queryset: QuerySet, public_id: str):
 
 
 # --- Patient --------------------------------------------------------------------------------------------
+
 
 def patient_read(call: Call, resource_id: str) -> HttpResponse:
     access = patient_record_for(actor=call.actor, public_id=resource_id, purpose="fhir")
@@ -159,11 +156,13 @@ def patient_search(call: Call) -> HttpResponse:
     for value in _values(call, "birthdate"):
         found = found.filter(date_filter("date_of_birth", value, parameter="birthdate", date_only=True))
     found = found.filter(_id_filter(call, "_id", "public_id", "Patient"))
-    return _bundle_response(call, found.order_by("last_name", "first_name", "pk"), resources.patient_resource,
-                            audit_as="patient")
+    return _bundle_response(
+        call, found.order_by("last_name", "first_name", "pk"), resources.patient_resource, audit_as=AuditObject.PATIENT
+    )
 
 
 # --- Practitioner, Organization, Location: directory data any token user may read ---------------------------
+
 
 def practitioner_read(call: Call, resource_id: str) -> HttpResponse:
     return fhir_response(resources.practitioner_resource(_get_or_404(Clinician.objects.all(), resource_id)))
@@ -175,8 +174,11 @@ def practitioner_search(call: Call) -> HttpResponse:
         either = Q(pk__in=[])
         for value in alternatives:
             system, code = token(value)
-            if system is None or (system == systems.GMC_NUMBER and not code.startswith("N")) or (
-                    system == systems.NMC_NUMBER and code.startswith("N")):
+            if (
+                system is None
+                or (system == systems.GMC_NUMBER and not code.startswith("N"))
+                or (system == systems.NMC_NUMBER and code.startswith("N"))
+            ):
                 either |= Q(registration_number=code)
         found = found.filter(either)
     for name, field_name in (("family", "last_name"), ("given", "first_name")):
@@ -222,6 +224,7 @@ def location_search(call: Call) -> HttpResponse:
 
 # --- Schedule and Slot: the facility the user books at (api.visibility) -------------------------------------
 
+
 def _scoped(call: Call, queryset: QuerySet, facility_field: str) -> QuerySet:
     facility_id = slots_facility_id(call.user)
     if facility_id is None:
@@ -256,8 +259,10 @@ def _slot_status_filter(status: str, now: dt.datetime) -> Q:
         "entered-in-error": Q(pk__in=[]),
     }
     if status not in conditions:
-        raise bad_request(f"status={status}: a slot's status is free, busy, busy-unavailable, busy-tentative "
-                          "or entered-in-error.", expression=["status"])
+        raise bad_request(
+            f"status={status}: a slot's status is free, busy, busy-unavailable, busy-tentative or entered-in-error.",
+            expression=["status"],
+        )
     return conditions[status]
 
 
@@ -293,6 +298,7 @@ def slot_search(call: Call) -> HttpResponse:
 
 # --- Appointment ------------------------------------------------------------------------------------------
 
+
 def _appointment_json(appointment: Appointment) -> dict:
     return json.loads(resources.appointment_resource(appointment).model_dump_json())
 
@@ -307,16 +313,20 @@ def appointment_read(call: Call, resource_id: str) -> HttpResponse:
 
 
 def appointment_search(call: Call) -> HttpResponse:
-    found = (Appointment.objects.select_related("patient", "clinician", "facility", "slot")
-             .filter(patient__in=visible_patients(Patient.objects.all(), call.user)))
+    found = Appointment.objects.select_related("patient", "clinician", "facility", "slot").filter(
+        patient__in=visible_patients(Patient.objects.all(), call.user)
+    )
     found = found.filter(_id_filter(call, "patient", "patient__public_id", "Patient"))
     found = found.filter(_id_filter(call, "practitioner", "clinician__public_id", "Practitioner"))
     for alternatives in _alternatives(call, "actor"):
         # actor names any participant: the patient, the practitioner or the location.
         either = Q(pk__in=[])
         for value in alternatives:
-            for resource_type, field_name in (("Patient", "patient"), ("Practitioner", "clinician"),
-                                              ("Location", "facility")):
+            for resource_type, field_name in (
+                ("Patient", "patient"),
+                ("Practitioner", "clinician"),
+                ("Location", "facility"),
+            ):
                 if (found_id := reference_id(value, resource_type)) is not None:
                     either |= Q(**{f"{field_name}__public_id": found_id})
         found = found.filter(either)
@@ -325,8 +335,13 @@ def appointment_search(call: Call) -> HttpResponse:
     for alternatives in _alternatives(call, "status"):
         found = found.filter(status__in=alternatives)
     found = found.filter(_id_filter(call, "_id", "public_id", "Appointment"))
-    return _bundle_response(call, found.order_by("starts_at", "pk"), resources.appointment_resource,
-                            audit_as="appointment")
+    viewer = viewer_of(call.user)
+    return _bundle_response(
+        call,
+        found.order_by("starts_at", "pk"),
+        lambda appointment: resources.appointment_resource(appointment_disclosed(appointment, viewer)),
+        audit_as=AuditObject.APPOINTMENT,
+    )
 
 
 def _body(call: Call, accepted: tuple[str, ...] = JSON_TYPES) -> Any:
@@ -379,8 +394,9 @@ def _slot_ids(model: FhirAppointment) -> list[str]:
     for ref in model.slot or []:
         parts = (ref.reference or "").rstrip("/").split("/")
         if len(parts) < 2 or parts[-2] != "Slot":
-            raise unprocessable(f"{ref.reference or 'A slot'} is not a Slot reference (Slot/<id>).",
-                                expression=["Appointment.slot"])
+            raise unprocessable(
+                f"{ref.reference or 'A slot'} is not a Slot reference (Slot/<id>).", expression=["Appointment.slot"]
+            )
         ids.append(parts[-1])
     return ids
 
@@ -391,16 +407,18 @@ def _referenced_slot(slot_id: str) -> Slot:
     try:
         return Slot.objects.select_related("clinician", "facility").get(public_id=uuid.UUID(slot_id))
     except (ValueError, Slot.DoesNotExist):
-        raise unprocessable(f"Slot/{slot_id} does not exist.", code="not-found",
-                            expression=["Appointment.slot"]) from None
+        raise unprocessable(
+            f"Slot/{slot_id} does not exist.", code="not-found", expression=["Appointment.slot"]
+        ) from None
 
 
 def _type_text(model: FhirAppointment) -> str:
     concepts = [model.appointmentType] if model.appointmentType else []
     concepts += list(model.serviceType or [])
     for concept in concepts:
-        text = concept.text or next((coding.display or coding.code for coding in concept.coding or []
-                                     if coding.display or coding.code), None)
+        text = concept.text or next(
+            (coding.display or coding.code for coding in concept.coding or [] if coding.display or coding.code), None
+        )
         if text and text.strip():
             return text.strip()
     return ""
@@ -413,69 +431,112 @@ def _reason_text(model: FhirAppointment) -> str | None:
     return model.description.strip() if model.description else None
 
 
-def _mismatches(model: FhirAppointment, *, starts_at: dt.datetime, ends_at: dt.datetime, minutes: int,
-                clinician: Clinician, facility: Facility) -> list[tuple[str, str]]:
+def _mismatches(
+    model: FhirAppointment,
+    *,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    minutes: int,
+    clinician: Clinician,
+    facility: Facility,
+) -> list[tuple[str, str]]:
     """Where the resource disagrees with the given times and people: (FHIRPath, words) pairs."""
     found = []
     if model.start is not None and model.start != starts_at:
-        found.append(("Appointment.start", f"start {model.start.isoformat()} is not "
-                                           f"{starts_at.astimezone(clock.LONDON).isoformat()}"))
+        found.append(
+            (
+                "Appointment.start",
+                f"start {model.start.isoformat()} is not {starts_at.astimezone(clock.LONDON).isoformat()}",
+            )
+        )
     if model.end is not None and model.end != ends_at:
-        found.append(("Appointment.end", f"end {model.end.isoformat()} is not "
-                                         f"{ends_at.astimezone(clock.LONDON).isoformat()}"))
+        found.append(
+            ("Appointment.end", f"end {model.end.isoformat()} is not {ends_at.astimezone(clock.LONDON).isoformat()}")
+        )
     if model.minutesDuration is not None and model.minutesDuration != minutes:
         found.append(("Appointment.minutesDuration", f"minutesDuration {model.minutesDuration} is not {minutes}"))
     for practitioner in _participant_ids(model, "Practitioner"):
         if practitioner != str(clinician.public_id):
-            found.append(("Appointment.participant", f"Practitioner/{practitioner} is not {clinician.display_name} "
-                                                     f"(Practitioner/{clinician.public_id})"))
+            found.append(
+                (
+                    "Appointment.participant",
+                    f"Practitioner/{practitioner} is not {clinician.display_name} (Practitioner/{clinician.public_id})",
+                )
+            )
     for location in _participant_ids(model, "Location"):
         if location != str(facility.public_id):
-            found.append(("Appointment.participant", f"Location/{location} is not {facility.name} "
-                                                     f"(Location/{facility.public_id})"))
+            found.append(
+                (
+                    "Appointment.participant",
+                    f"Location/{location} is not {facility.name} (Location/{facility.public_id})",
+                )
+            )
     return found
 
 
 def _slot_mismatches(model: FhirAppointment, slot: Slot) -> list[tuple[str, str]]:
-    return _mismatches(model, starts_at=slot.starts_at, ends_at=slot.ends_at, minutes=slot.minutes,
-                       clinician=slot.clinician, facility=slot.facility)
+    return _mismatches(
+        model,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        minutes=slot.minutes,
+        clinician=slot.clinician,
+        facility=slot.facility,
+    )
 
 
 def _current_mismatches(model: FhirAppointment, appointment: Appointment) -> list[tuple[str, str]]:
-    return _mismatches(model, starts_at=appointment.starts_at, ends_at=appointment.ends_at,
-                       minutes=appointment.duration_minutes, clinician=appointment.clinician,
-                       facility=appointment.facility)
+    return _mismatches(
+        model,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        minutes=appointment.duration_minutes,
+        clinician=appointment.clinician,
+        facility=appointment.facility,
+    )
 
 
 def appointment_create(call: Call) -> HttpResponse:
     """Book: status booked, one slot, the patient as a participant. Times and practitioner come from the slot."""
     model = _appointment_model(_body(call))
     if model.status != AppointmentStatus.BOOKED:
-        raise unprocessable(f"An appointment is created with status booked, not {model.status}.",
-                            expression=["Appointment.status"])
+        raise unprocessable(
+            f"An appointment is created with status booked, not {model.status}.", expression=["Appointment.status"]
+        )
     slot_ids = _slot_ids(model)
     if len(slot_ids) != 1:
-        raise unprocessable("Name exactly one slot: slot: [{\"reference\": \"Slot/<id>\"}].",
-                            expression=["Appointment.slot"])
+        raise unprocessable(
+            'Name exactly one slot: slot: [{"reference": "Slot/<id>"}].', expression=["Appointment.slot"]
+        )
     patient_ids = _participant_ids(model, "Patient")
     if len(patient_ids) != 1:
-        raise unprocessable("Name the patient as exactly one participant: actor.reference Patient/<id>.",
-                            expression=["Appointment.participant"])
+        raise unprocessable(
+            "Name the patient as exactly one participant: actor.reference Patient/<id>.",
+            expression=["Appointment.participant"],
+        )
     access = patient_record_for(actor=call.actor, public_id=patient_ids[0], purpose="booking")
     slot = _referenced_slot(slot_ids[0])
     if mismatches := _slot_mismatches(model, slot):
-        raise unprocessable("The appointment does not match its slot: " + "; ".join(words for _, words in mismatches)
-                            + ".", code="value", expression=sorted({path for path, _ in mismatches}))
-    appointment_type = _type_text(model) or (slot.appointment_types[0] if slot.appointment_types
-                                             else DEFAULT_APPOINTMENT_TYPE)
-    booked = services.appointment_book(actor=call.actor, patient=access.patient, slot=slot,
-                                       appointment_type=appointment_type, reason=_reason_text(model) or "")
+        raise unprocessable(
+            "The appointment does not match its slot: " + "; ".join(words for _, words in mismatches) + ".",
+            code="value",
+            expression=sorted({path for path, _ in mismatches}),
+        )
+    booked = services.appointment_book(
+        actor=call.actor,
+        patient=access.patient,
+        slot=slot,
+        appointment_type=_type_text(model) or "",
+        reason=_reason_text(model) or "",
+    )
     location = f"{call.base_url}Appointment/{booked.public_id}"
     return fhir_response(resources.appointment_resource(booked), status=201, Location=location)
 
 
-ONLY_CANCELLATION = ("Only cancellation is supported (status cancelled, with an optional cancelationReason), "
-                     "besides moving to another slot and recording arrived, noshow or fulfilled")
+ONLY_CANCELLATION = (
+    "Only cancellation is supported (status cancelled, with a cancelationReason), "
+    "besides moving to another slot and recording arrived, noshow or fulfilled"
+)
 
 
 def _refuse_other_changes(model: FhirAppointment, appointment: Appointment, *, times_from: Slot | None) -> None:
@@ -498,18 +559,22 @@ def _refuse_other_changes(model: FhirAppointment, appointment: Appointment, *, t
     if patients and patients != [str(appointment.patient.public_id)]:
         mismatches.append(("Appointment.participant", "the patient"))
     if mismatches:
-        raise unprocessable(f"{ONLY_CANCELLATION}: this changes " + "; ".join(words for _, words in mismatches)
-                            + ".", expression=sorted({path for path, _ in mismatches}))
+        raise unprocessable(
+            f"{ONLY_CANCELLATION}: this changes " + "; ".join(words for _, words in mismatches) + ".",
+            expression=sorted({path for path, _ in mismatches}),
+        )
 
 
 def _cancel_reason(model: FhirAppointment) -> str:
     concept = model.cancelationReason
     if concept is not None:
-        text = concept.text or next((coding.display or coding.code for coding in concept.coding or []
-                                     if coding.display or coding.code), None)
+        text = concept.text or next(
+            (coding.display or coding.code for coding in concept.coding or [] if coding.display or coding.code), None
+        )
         if text and text.strip():
             return text.strip()
-    return NO_REASON_GIVEN
+    # The service refuses a cancellation without a reason (422), as it does on every channel.
+    return ""
 
 
 def _apply_change(call: Call, appointment: Appointment, model: FhirAppointment) -> HttpResponse:
@@ -520,8 +585,10 @@ def _apply_change(call: Call, appointment: Appointment, model: FhirAppointment) 
     current_slot = str(appointment.slot.public_id) if appointment.slot_id else None
     if slot_ids and slot_ids[0] != current_slot:
         if model.status != appointment.status:
-            raise unprocessable("Move the appointment and change its status in two requests.",
-                                expression=["Appointment.status", "Appointment.slot"])
+            raise unprocessable(
+                "Move the appointment and change its status in two requests.",
+                expression=["Appointment.status", "Appointment.slot"],
+            )
         new_slot = _referenced_slot(slot_ids[0])
         _refuse_other_changes(model, appointment, times_from=new_slot)
         changed = services.appointment_move(actor=call.actor, appointment=appointment, new_slot=new_slot)
@@ -531,16 +598,18 @@ def _apply_change(call: Call, appointment: Appointment, model: FhirAppointment) 
         return fhir_response(resources.appointment_resource(appointment))
     actor = call.actor
     transitions: dict[str, Callable[[], Appointment]] = {
-        AppointmentStatus.CANCELLED: lambda: services.appointment_cancel(actor=actor, appointment=appointment,
-                                                                         reason=_cancel_reason(model)),
+        AppointmentStatus.CANCELLED: lambda: services.appointment_cancel(
+            actor=actor, appointment=appointment, reason=_cancel_reason(model)
+        ),
         AppointmentStatus.ARRIVED: lambda: services.appointment_check_in(actor=actor, appointment=appointment),
         AppointmentStatus.NOSHOW: lambda: services.appointment_mark_no_show(actor=actor, appointment=appointment),
         AppointmentStatus.FULFILLED: lambda: services.appointment_complete(actor=actor, appointment=appointment),
     }
     transition = transitions.get(model.status)
     if transition is None:
-        raise unprocessable(f"{ONLY_CANCELLATION}; status {model.status} cannot be set here.",
-                            expression=["Appointment.status"])
+        raise unprocessable(
+            f"{ONLY_CANCELLATION}; status {model.status} cannot be set here.", expression=["Appointment.status"]
+        )
     return fhir_response(resources.appointment_resource(_reloaded(transition())))
 
 
@@ -568,6 +637,7 @@ def appointment_patch(call: Call, resource_id: str) -> HttpResponse:
 
 # --- The server's resource types --------------------------------------------------------------------------
 
+
 def _params(*triples: tuple[str, str, str]) -> tuple[SearchParam, ...]:
     return tuple(SearchParam(*triple) for triple in triples)
 
@@ -576,62 +646,99 @@ _COUNT = ("_count", "number", "Entries per page (default 50, at most 200); _offs
 
 SUPPORTED: dict[str, ResourceSupport] = {
     "Patient": ResourceSupport(
-        read=patient_read, search=patient_search,
+        read=patient_read,
+        search=patient_search,
         documentation="Patients you may see (role and relationship); reads and searches are audited.",
         search_params=_params(
             ("identifier", "token", f"{systems.NHS_NUMBER_SYSTEM}|<10 digits>"),
             ("family", "string", "Surname starts with (:exact, :contains)"),
             ("given", "string", "Given name starts with (:exact, :contains)"),
             ("birthdate", "date", "Date of birth, with eq, ne, gt, ge, lt, le prefixes"),
-            ("_id", "token", "The Patient id"), _COUNT)),
+            ("_id", "token", "The Patient id"),
+            _COUNT,
+        ),
+    ),
     "Practitioner": ResourceSupport(
-        read=practitioner_read, search=practitioner_search,
+        read=practitioner_read,
+        search=practitioner_search,
         documentation="Clinicians (directory data).",
         search_params=_params(
             ("identifier", "token", f"{systems.GMC_NUMBER}|<7 digits> or {systems.NMC_NUMBER}|N<6 digits>"),
-            ("family", "string", "Surname starts with"), ("given", "string", "Given name starts with"),
-            ("_id", "token", "The Practitioner id"), _COUNT)),
+            ("family", "string", "Surname starts with"),
+            ("given", "string", "Given name starts with"),
+            ("_id", "token", "The Practitioner id"),
+            _COUNT,
+        ),
+    ),
     "Organization": ResourceSupport(
-        read=organization_read, search=organization_search,
+        read=organization_read,
+        search=organization_search,
         documentation="GP surgeries and hospitals (directory data).",
         search_params=_params(
-            ("identifier", "token", f"{systems.ODS_ORGANISATION_CODE}|<ODS code>, or "
-                                    f"{systems.CAREBRIDGE_FACILITY_ID}|<source ID>"),
-            ("name", "string", "Name starts with (:exact, :contains)"), ("_id", "token", "The Organization id"),
-            _COUNT)),
+            (
+                "identifier",
+                "token",
+                f"{systems.ODS_ORGANISATION_CODE}|<ODS code>, or {systems.CAREBRIDGE_FACILITY_ID}|<source ID>",
+            ),
+            ("name", "string", "Name starts with (:exact, :contains)"),
+            ("_id", "token", "The Organization id"),
+            _COUNT,
+        ),
+    ),
     "Location": ResourceSupport(
-        read=location_read, search=location_search,
+        read=location_read,
+        search=location_search,
         documentation="Each facility as the place its appointments happen (same id as its Organization).",
-        search_params=_params(("name", "string", "Name starts with"),
-                              ("organization", "reference", "Organization/<id>"), ("_id", "token", "The Location id"),
-                              _COUNT)),
+        search_params=_params(
+            ("name", "string", "Name starts with"),
+            ("organization", "reference", "Organization/<id>"),
+            ("_id", "token", "The Location id"),
+            _COUNT,
+        ),
+    ),
     "Schedule": ResourceSupport(
-        read=schedule_read, search=schedule_search,
+        read=schedule_read,
+        search=schedule_search,
         documentation="One per clinician (same id as the Practitioner), at the facility you book at.",
-        search_params=_params(("actor", "reference", "Practitioner/<id>"), ("_id", "token", "The Schedule id"),
-                              _COUNT)),
+        search_params=_params(("actor", "reference", "Practitioner/<id>"), ("_id", "token", "The Schedule id"), _COUNT),
+    ),
     "Slot": ResourceSupport(
-        read=slot_read, search=slot_search,
-        documentation=("Slots at the facility you book at: a patient's registered surgery, a clinician's or "
-                       "staff member's own facility. free = bookable now; busy = booked; busy-unavailable = "
-                       "withdrawn by a schedule change or already begun."),
+        read=slot_read,
+        search=slot_search,
+        documentation=(
+            "Slots at the facility you book at: a patient's registered surgery, a clinician's or "
+            "staff member's own facility. free = bookable now; busy = booked; busy-unavailable = "
+            "withdrawn by a schedule change or already begun."
+        ),
         search_params=_params(
             ("schedule", "reference", "Schedule/<id> (the clinician's id)"),
             ("schedule.actor", "reference", "Practitioner/<id> (chained through the Schedule)"),
             ("start", "date", "Slot start, with eq, ne, gt, ge, lt, le, sa, eb prefixes; repeat for a range"),
             ("status", "token", "free | busy | busy-unavailable"),
             ("service-type", "token", "An appointment type offered, by its text (Routine Consultation)"),
-            ("_id", "token", "The Slot id"), _COUNT)),
+            ("_id", "token", "The Slot id"),
+            _COUNT,
+        ),
+    ),
     "Appointment": ResourceSupport(
-        read=appointment_read, search=appointment_search, create=appointment_create, update=appointment_update,
+        read=appointment_read,
+        search=appointment_search,
+        create=appointment_create,
+        update=appointment_update,
         patch=appointment_patch,
-        documentation=("Appointments of patients you may see. Create with status booked, one slot and the patient; "
-                       "409 when the slot has just been taken. PUT or PATCH cancels (status cancelled), moves "
-                       "(a new slot reference) or records arrived, noshow or fulfilled."),
+        documentation=(
+            "Appointments of patients you may see. Create with status booked, one slot and the patient; "
+            "409 when the slot has just been taken. PUT or PATCH cancels (status cancelled), moves "
+            "(a new slot reference) or records arrived, noshow or fulfilled."
+        ),
         search_params=_params(
-            ("patient", "reference", "Patient/<id>"), ("practitioner", "reference", "Practitioner/<id>"),
+            ("patient", "reference", "Patient/<id>"),
+            ("practitioner", "reference", "Practitioner/<id>"),
             ("actor", "reference", "Patient/<id>, Practitioner/<id> or Location/<id>"),
             ("date", "date", "Appointment start, with eq, ne, gt, ge, lt, le, sa, eb prefixes; repeat for a range"),
             ("status", "token", "booked | arrived | fulfilled | cancelled | noshow (comma for either)"),
-            ("_id", "token", "The Appointment id"), _COUNT)),
+            ("_id", "token", "The Appointment id"),
+            _COUNT,
+        ),
+    ),
 }

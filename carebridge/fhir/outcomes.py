@@ -10,8 +10,16 @@ from carebridge.fhir.systems import FHIR_JSON, SPINE_ERROR_OR_WARNING_CODE
 class FhirError(Exception):
     """Answer with an OperationOutcome: `code` from the FHIR IssueType value set, `text` for people."""
 
-    def __init__(self, status: int, code: str, text: str, *, expression: list[str] | None = None,
-                 spine_code: str | None = None, spine_display: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        text: str,
+        *,
+        expression: list[str] | None = None,
+        spine_code: str | None = None,
+        spine_display: str | None = None,
+    ):
         super().__init__(text)
         self.status = status
         self.code = code
@@ -23,8 +31,13 @@ class FhirError(Exception):
     def outcome(self) -> OperationOutcome:
         details: dict = {"text": self.text}
         if self.spine_code:
-            details["coding"] = [{"system": SPINE_ERROR_OR_WARNING_CODE, "code": self.spine_code,
-                                  "display": self.spine_display or self.spine_code}]
+            details["coding"] = [
+                {
+                    "system": SPINE_ERROR_OR_WARNING_CODE,
+                    "code": self.spine_code,
+                    "display": self.spine_display or self.spine_code,
+                }
+            ]
         issue: dict = {"severity": "error", "code": self.code, "details": details}
         if self.expression:
             issue["expression"] = self.expression
@@ -45,8 +58,13 @@ def not_found(text: str = "No such resource.") -> FhirError:
 
 
 def slot_taken(text: str) -> FhirError:
-    return FhirError(409, "conflict", text, spine_code="DUPLICATE_REJECTED",
-                     spine_display="Create would lead to creation of a duplicate resource")
+    return FhirError(
+        409,
+        "conflict",
+        text,
+        spine_code="DUPLICATE_REJECTED",
+        spine_display="Create would lead to creation of a duplicate resource",
+    )
 
 
 def fhir_response(resource: Resource, status: int = 200, **headers: str) -> HttpResponse:

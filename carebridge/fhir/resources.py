@@ -56,35 +56,58 @@ def _address(line: str, postcode: str, use: str) -> list[dict] | None:
 
 # --- People and places --------------------------------------------------------------------------------
 
+
 def patient_resource(patient: Patient) -> FhirPatient:
     identifiers = []
     if patient.nhs_number:
         verified = patient.nhs_number_verified
-        identifiers.append({
-            "system": systems.NHS_NUMBER_SYSTEM, "value": patient.nhs_number,
-            "extension": [{"url": systems.NHS_NUMBER_VERIFICATION_EXTENSION, "valueCodeableConcept": {"coding": [{
-                "system": systems.NHS_NUMBER_VERIFICATION_SYSTEM, "code": "01" if verified else "02",
-                "display": "Number present and verified" if verified else "Number present but not traced",
-            }]}}],
-        })
+        identifiers.append(
+            {
+                "system": systems.NHS_NUMBER_SYSTEM,
+                "value": patient.nhs_number,
+                "extension": [
+                    {
+                        "url": systems.NHS_NUMBER_VERIFICATION_EXTENSION,
+                        "valueCodeableConcept": {
+                            "coding": [
+                                {
+                                    "system": systems.NHS_NUMBER_VERIFICATION_SYSTEM,
+                                    "code": "01" if verified else "02",
+                                    "display": "Number present and verified"
+                                    if verified
+                                    else "Number present but not traced",
+                                }
+                            ]
+                        },
+                    }
+                ],
+            }
+        )
     if patient.source_id:
         identifiers.append({"system": systems.CAREBRIDGE_PATIENT_ID, "value": patient.source_id})
     surgery = patient.registered_surgery
     contact = None
     if patient.emergency_contact_name or patient.emergency_contact_phone:
-        contact = [{
-            "relationship": [{"coding": [{"system": systems.CONTACT_ROLE, "code": "C",
-                                          "display": "Emergency Contact"}]}],
-            **({"name": {"text": patient.emergency_contact_name}} if patient.emergency_contact_name else {}),
-            **({"telecom": [{"system": "phone", "value": patient.emergency_contact_phone}]}
-               if patient.emergency_contact_phone else {}),
-        }]
+        contact = [
+            {
+                "relationship": [
+                    {"coding": [{"system": systems.CONTACT_ROLE, "code": "C", "display": "Emergency Contact"}]}
+                ],
+                **({"name": {"text": patient.emergency_contact_name}} if patient.emergency_contact_name else {}),
+                **(
+                    {"telecom": [{"system": "phone", "value": patient.emergency_contact_phone}]}
+                    if patient.emergency_contact_phone
+                    else {}
+                ),
+            }
+        ]
     return FhirPatient(
         id=str(patient.public_id),
         identifier=identifiers or None,
         active=True,
-        name=[{"use": "official", "family": patient.last_name, "given": [patient.first_name],
-               "text": patient.full_name}],
+        name=[
+            {"use": "official", "family": patient.last_name, "given": [patient.first_name], "text": patient.full_name}
+        ],
         telecom=_telecom(patient.phone_number, patient.email, "home"),
         gender=patient.gender,
         birthDate=patient.date_of_birth,
@@ -102,12 +125,17 @@ def practitioner_identifier(clinician: Clinician) -> dict:
 
 def practitioner_resource(clinician: Clinician) -> FhirPractitioner:
     # Directory data only: no personal phone numbers or email addresses.
-    name: dict = {"use": "official", "family": clinician.last_name, "given": [clinician.first_name],
-                  "text": clinician.display_name}
+    name: dict = {
+        "use": "official",
+        "family": clinician.last_name,
+        "given": [clinician.first_name],
+        "text": clinician.display_name,
+    }
     if clinician.honorific:
         name["prefix"] = [clinician.honorific]
-    return FhirPractitioner(id=str(clinician.public_id), identifier=[practitioner_identifier(clinician)],
-                            active=True, name=[name])
+    return FhirPractitioner(
+        id=str(clinician.public_id), identifier=[practitioner_identifier(clinician)], active=True, name=[name]
+    )
 
 
 def organization_identifier(facility: Facility) -> dict:
@@ -121,8 +149,12 @@ def organization_resource(facility: Facility) -> FhirOrganization:
         id=str(facility.public_id),
         identifier=[organization_identifier(facility)],
         active=True,
-        type=[{"coding": [{"system": systems.ORGANIZATION_TYPE, "code": "prov", "display": "Healthcare Provider"}],
-               "text": facility.get_facility_type_display()}],
+        type=[
+            {
+                "coding": [{"system": systems.ORGANIZATION_TYPE, "code": "prov", "display": "Healthcare Provider"}],
+                "text": facility.get_facility_type_display(),
+            }
+        ],
         name=facility.name,
         telecom=_telecom(facility.phone_number, facility.email, "work"),
         address=_address(facility.address, facility.postcode, "work"),
@@ -133,7 +165,10 @@ def location_resource(facility: Facility) -> FhirLocation:
     """Each facility is one place: the Location where its appointments happen, run by its Organization."""
     address = _address(facility.address, facility.postcode, "work")
     return FhirLocation(
-        id=str(facility.public_id), status="active", name=facility.name, mode="instance",
+        id=str(facility.public_id),
+        status="active",
+        name=facility.name,
+        mode="instance",
         telecom=_telecom(facility.phone_number, facility.email, "work"),
         address=address[0] if address else None,
         managingOrganization=reference("Organization", facility.public_id, facility.name),
@@ -142,13 +177,17 @@ def location_resource(facility: Facility) -> FhirLocation:
 
 # --- Schedules, slots and appointments ------------------------------------------------------------------
 
+
 def schedule_resource(clinician: Clinician) -> FhirSchedule:
     """One Schedule per clinician (its id is the clinician's): their weekly sessions at their workplace."""
     workplace = clinician.workplace
     return FhirSchedule(
-        id=str(clinician.public_id), active=True,
-        actor=[reference("Practitioner", clinician.public_id, clinician.display_name),
-               reference("Location", workplace.public_id, workplace.name)],
+        id=str(clinician.public_id),
+        active=True,
+        actor=[
+            reference("Practitioner", clinician.public_id, clinician.display_name),
+            reference("Location", workplace.public_id, workplace.name),
+        ],
         comment=f"{clinician.display_name}'s appointments at {workplace.name}",
     )
 
@@ -179,12 +218,16 @@ def appointment_resource(appointment: Appointment) -> FhirAppointment:
     return FhirAppointment(
         id=str(appointment.public_id),
         meta={"lastUpdated": appointment.updated_at},
-        identifier=([{"system": systems.CAREBRIDGE_APPOINTMENT_ID, "value": appointment.source_id}]
-                    if appointment.source_id else None),
+        identifier=(
+            [{"system": systems.CAREBRIDGE_APPOINTMENT_ID, "value": appointment.source_id}]
+            if appointment.source_id
+            else None
+        ),
         # Carebridge keeps FHIR's own Appointment.status codes, so they are sent unchanged.
         status=appointment.status,
-        cancelationReason=({"text": appointment.cancellation_reason}
-                           if cancelled and appointment.cancellation_reason else None),
+        cancelationReason=(
+            {"text": appointment.cancellation_reason} if cancelled and appointment.cancellation_reason else None
+        ),
         appointmentType={"text": appointment.appointment_type} if appointment.appointment_type else None,
         reasonCode=[{"text": appointment.reason_for_visit}] if appointment.reason_for_visit else None,
         start=_london(appointment.starts_at),
@@ -193,11 +236,20 @@ def appointment_resource(appointment: Appointment) -> FhirAppointment:
         slot=[reference("Slot", appointment.slot.public_id)] if appointment.slot_id else None,
         created=_london(appointment.created_at),
         participant=[
-            {"actor": reference("Patient", patient.public_id, patient.full_name), "required": "required",
-             "status": "accepted"},
-            {"actor": reference("Practitioner", clinician.public_id, clinician.display_name),
-             "required": "required", "status": "accepted"},
-            {"actor": reference("Location", facility.public_id, facility.name), "required": "required",
-             "status": "accepted"},
+            {
+                "actor": reference("Patient", patient.public_id, patient.full_name),
+                "required": "required",
+                "status": "accepted",
+            },
+            {
+                "actor": reference("Practitioner", clinician.public_id, clinician.display_name),
+                "required": "required",
+                "status": "accepted",
+            },
+            {
+                "actor": reference("Location", facility.public_id, facility.name),
+                "required": "required",
+                "status": "accepted",
+            },
         ],
     )

@@ -28,6 +28,7 @@ Row = TypeVar("Row")
 
 # --- Values ---------------------------------------------------------------------------------------
 
+
 def reference_id(value: str, resource_type: str) -> uuid.UUID | None:
     """The id in `Type/id`, `id` or `https://.../Type/id`; None when it names another type or no UUID."""
     parts = value.strip().rstrip("/").split("/")
@@ -73,8 +74,11 @@ def date_filter(field: str, raw: str, *, parameter: str, date_only: bool = False
     # A "+" in a zone offset arrives as a space when the client did not percent-encode it.
     match = _DATE_VALUE.match(raw.strip().replace(" ", "+"))
     if not match:
-        raise bad_request(f"{parameter}={raw}: give a date (2026-12-01) or date and time, "
-                          "optionally after eq, ne, gt, ge, lt, le, sa or eb.", expression=[parameter])
+        raise bad_request(
+            f"{parameter}={raw}: give a date (2026-12-01) or date and time, "
+            "optionally after eq, ne, gt, ge, lt, le, sa or eb.",
+            expression=[parameter],
+        )
     prefix = match["prefix"] or "eq"
     try:
         lower, upper, first_day, day_after = _date_range(match["value"])
@@ -106,6 +110,7 @@ def string_filter(field: str, params: QueryDict, name: str) -> Q | None:
 
 # --- Paging and Bundles -------------------------------------------------------------------------------
 
+
 def page(params: QueryDict) -> tuple[int, int]:
     """(_count, _offset): how many entries per page, and where this page starts."""
     try:
@@ -118,12 +123,13 @@ def page(params: QueryDict) -> tuple[int, int]:
     return min(count, MAX_COUNT), offset
 
 
-def searchset(request: HttpRequest, base_url: str, queryset: QuerySet[Row] | Sequence[Row],
-              build: Callable[[Row], Resource]) -> tuple[Bundle, list[Row]]:
+def searchset(
+    request: HttpRequest, base_url: str, queryset: QuerySet[Row] | Sequence[Row], build: Callable[[Row], Resource]
+) -> tuple[Bundle, list[Row]]:
     """A searchset Bundle of one page of `queryset`, with its total and self (and next) links."""
     count, offset = page(request.GET)
     total = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
-    rows = list(queryset[offset:offset + count])
+    rows = list(queryset[offset : offset + count])
     resources = [build(row) for row in rows]
     self_url = request.build_absolute_uri()
     links = [{"relation": "self", "url": self_url}]
@@ -138,7 +144,14 @@ def searchset(request: HttpRequest, base_url: str, queryset: QuerySet[Row] | Seq
         type="searchset",
         total=total,
         link=links,
-        entry=[{"fullUrl": f"{base_url}{resource.get_resource_type()}/{resource.id}", "resource": resource,
-                "search": {"mode": "match"}} for resource in resources] or None,
+        entry=[
+            {
+                "fullUrl": f"{base_url}{resource.get_resource_type()}/{resource.id}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+            for resource in resources
+        ]
+        or None,
     )
     return bundle, rows

@@ -22,7 +22,8 @@ CAREBRIDGE_APPOINTMENT_ID = CAREBRIDGE_ID_BASE + "appointment"
 
 # UK Core: whether an NHS number has been traced and verified (01) or is present but not traced (02).
 NHS_NUMBER_VERIFICATION_EXTENSION = (
-    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus")
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"
+)
 NHS_NUMBER_VERIFICATION_SYSTEM = "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland"
 
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"

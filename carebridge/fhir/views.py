@@ -13,12 +13,15 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from carebridge.api.auth import actor_for, bearer_token, user_for_token, www_authenticate
 from carebridge.core import clock
+from carebridge.core.errors import Conflict, NotPermitted, Refused
 from carebridge.fhir.interactions import SUPPORTED, Call, ResourceSupport
 from carebridge.fhir.outcomes import FhirError, error_response, fhir_response, not_found, slot_taken
 from carebridge.fhir.systems import FHIR_JSON, FHIR_VERSION
-from carebridge.scheduling.errors import NotPermitted, SchedulingRefused, SlotUnavailable
 
 _JSON_FORMATS = {"json", "application/json", FHIR_JSON}
+# Where in an Appointment each input a service names in a refusal (core.errors.Invalid.fields) came from.
+_FHIR_PATHS_CREATE = {"appointment_type": "Appointment.appointmentType", "reason": "Appointment.reasonCode"}
+_FHIR_PATHS_UPDATE = {"reason": "Appointment.cancelationReason"}
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -39,13 +42,18 @@ def _outcomes(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             response = error_response(error)
         except Http404:
             response = error_response(not_found())
-        except SlotUnavailable as refusal:
+        except Conflict as refusal:
             response = error_response(slot_taken(refusal.message))
         except NotPermitted as refusal:
             # Only reached after the record was found and shown to this user, so 403 reveals nothing.
             response = error_response(FhirError(403, "forbidden", refusal.message))
-        except SchedulingRefused as refusal:
-            response = error_response(FhirError(422, "business-rule", refusal.message))
+        except Refused as refusal:  # Invalid and any other rule: NotFound was caught as Http404 above
+            # A create's reason is why the patient comes; a PUT or PATCH only gives one to cancel.
+            paths_for = _FHIR_PATHS_CREATE if request.method == "POST" else _FHIR_PATHS_UPDATE
+            paths = sorted(paths_for[field] for field in refusal.fields if field in paths_for)
+            response = error_response(
+                FhirError(refusal.status, "business-rule", refusal.message, expression=paths or None)
+            )
         if response.status_code == 401:
             response["WWW-Authenticate"] = www_authenticate(request)
         return response
@@ -125,27 +133,38 @@ def capability_statement(base_url: str) -> CapabilityStatement:
         publisher="Carebridge",
         kind="instance",
         software={"name": "Carebridge"},
-        implementation={"description": "Carebridge FHIR R4 API: appointments, slots and the people and places "
-                                       "they involve", "url": base_url},
+        implementation={
+            "description": "Carebridge FHIR R4 API: appointments, slots and the people and places they involve",
+            "url": base_url,
+        },
         fhirVersion=FHIR_VERSION,
         format=["json", FHIR_JSON],
         patchFormat=["application/json-patch+json", FHIR_JSON],
-        rest=[{
-            "mode": "server",
-            "documentation": ("Authorization: Bearer <token>, issued with `carebridge api-token USERNAME`. The "
-                              "token acts as that user, with their role and relationships; records they may not "
-                              "see answer 404, exactly as records that do not exist."),
-            "security": {"cors": False, "description": "Bearer tokens; every patient read and change is audited."},
-            "resource": [{
-                "type": name,
-                "profile": f"http://hl7.org/fhir/StructureDefinition/{name}",
-                "documentation": support.documentation,
-                "interaction": [{"code": code} for code in support.interactions],
-                "versioning": "no-version",
-                "readHistory": False,
-                "updateCreate": False,
-                "searchParam": [{"name": param.name, "type": param.type, "documentation": param.documentation}
-                                for param in support.search_params],
-            } for name, support in SUPPORTED.items()],
-        }],
+        rest=[
+            {
+                "mode": "server",
+                "documentation": (
+                    "Authorization: Bearer <token>, issued with `carebridge api-token USERNAME`. The "
+                    "token acts as that user, with their role and relationships; records they may not "
+                    "see answer 404, exactly as records that do not exist."
+                ),
+                "security": {"cors": False, "description": "Bearer tokens; every patient read and change is audited."},
+                "resource": [
+                    {
+                        "type": name,
+                        "profile": f"http://hl7.org/fhir/StructureDefinition/{name}",
+                        "documentation": support.documentation,
+                        "interaction": [{"code": code} for code in support.interactions],
+                        "versioning": "no-version",
+                        "readHistory": False,
+                        "updateCreate": False,
+                        "searchParam": [
+                            {"name": param.name, "type": param.type, "documentation": param.documentation}
+                            for param in support.search_params
+                        ],
+                    }
+                    for name, support in SUPPORTED.items()
+                ],
+            }
+        ],
     )

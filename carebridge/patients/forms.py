@@ -16,14 +16,19 @@ def _styled(form: forms.Form) -> None:
 
 class PatientRegistrationForm(forms.Form):
     nhs_number = forms.CharField(
-        label="NHS number", required=False, max_length=14,
+        label="NHS number",
+        required=False,
+        max_length=14,
         help_text="10 digits, for example 943 476 5919. Leave blank if the number is being traced.",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
     )
     first_name = forms.CharField(label="First name", max_length=100)
     last_name = forms.CharField(label="Last name", max_length=100)
-    date_of_birth = forms.DateField(label="Date of birth", widget=NHSDateInput,
-                                    error_messages={"invalid": "Enter the date of birth as a real date."})
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=NHSDateInput,
+        error_messages={"invalid": "Enter the date of birth as a real date."},
+    )
     gender = forms.ChoiceField(label="Gender", choices=[("", "Choose"), *Gender.choices])
     phone_number = forms.CharField(label="Phone number", max_length=30, required=False)
     email = forms.EmailField(label="Email address", required=False)
@@ -44,12 +49,20 @@ class PatientRegistrationForm(forms.Form):
 
 
 class PatientSearchForm(forms.Form):
-    nhs_number = forms.CharField(label="NHS number", required=False, max_length=14,
-                                 widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    nhs_number = forms.CharField(
+        label="NHS number",
+        required=False,
+        max_length=14,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
     last_name = forms.CharField(label="Last name", required=False, max_length=100)
     first_name = forms.CharField(label="First name (optional)", required=False, max_length=100)
-    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=NHSDateInput,
-                                    error_messages={"invalid": "Enter the date of birth as a real date."})
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        required=False,
+        widget=NHSDateInput,
+        error_messages={"invalid": "Enter the date of birth as a real date."},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

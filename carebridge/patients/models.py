@@ -16,14 +16,16 @@ class Gender(models.TextChoices):
 
 
 class Patient(SourceRecord):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="patient")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
+    )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     # Ten digits, stored without spaces. Imported records may carry a number that fails the check
     # (real records arrive like that); `nhs_number_verified` says whether it passed.
-    nhs_number = models.CharField("NHS number", max_length=10, null=True, blank=True)
+    # NULL, not "", for no number, so the unique constraint below lets any number of patients lack one.
+    nhs_number = models.CharField("NHS number", max_length=10, null=True, blank=True)  # noqa: DJ001
     nhs_number_verified = models.BooleanField(default=False)
     gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.UNKNOWN)
     phone_number = models.CharField(max_length=30, blank=True)
@@ -40,8 +42,9 @@ class Patient(SourceRecord):
     class Meta:
         ordering = ["last_name", "first_name", "date_of_birth"]
         constraints = [
-            models.UniqueConstraint(fields=["nhs_number"], condition=models.Q(nhs_number__isnull=False),
-                                    name="patient_nhs_number_unique"),
+            models.UniqueConstraint(
+                fields=["nhs_number"], condition=models.Q(nhs_number__isnull=False), name="patient_nhs_number_unique"
+            ),
             models.CheckConstraint(condition=models.Q(gender__in=Gender.values), name="patient_gender_known"),
         ]
         indexes = [

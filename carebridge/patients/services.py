@@ -8,12 +8,12 @@ from django.db import IntegrityError, transaction
 
 from carebridge.accounts.invitations import invitation_link
 from carebridge.accounts.models import AccountKind, User
-from carebridge.core.roles import REGISTRATION_ROLES, role_of
 from carebridge.accounts.services import user_create
-from carebridge.audit.models import AuditAction
+from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
+from carebridge.core.roles import REGISTRATION_ROLES, role_of
 from carebridge.delivery.models import OutboundEmail
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
 from carebridge.organisations.models import Facility
@@ -30,10 +30,21 @@ def registering_facility(actor: Actor) -> Facility:
 
 
 @transaction.atomic
-def patient_register(*, actor: Actor, first_name: str, last_name: str, date_of_birth: dt.date,
-                     nhs_number_text: str, gender: str, phone_number: str = "", email: str = "",
-                     address: str = "", postcode: str = "", emergency_contact_name: str = "",
-                     emergency_contact_phone: str = "") -> Patient:
+def patient_register(
+    *,
+    actor: Actor,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    nhs_number_text: str,
+    gender: str,
+    phone_number: str = "",
+    email: str = "",
+    address: str = "",
+    postcode: str = "",
+    emergency_contact_name: str = "",
+    emergency_contact_phone: str = "",
+) -> Patient:
     """Register a new patient at the actor's own surgery.
 
     A new registration must carry a valid NHS number, or none at all while the number is traced;
@@ -51,18 +62,30 @@ def patient_register(*, actor: Actor, first_name: str, last_name: str, date_of_b
     if number is not None and "nhs_number" not in errors and Patient.objects.filter(nhs_number=number).exists():
         # Saying so tells the receptionist the number is already known to Carebridge; NHS numbers are
         # not secret (PDS answers the same question), and a duplicate registration is a clinical risk.
-        errors["nhs_number"] = ("A patient with this NHS number is already registered in Carebridge. "
-                                "Ask the records team to transfer their registration.")
+        errors["nhs_number"] = (
+            "A patient with this NHS number is already registered in Carebridge. "
+            "Ask the records team to transfer their registration."
+        )
     if errors:
         raise ValidationError(errors)
     now = clock.now()
     patient = Patient(
-        first_name=first_name.strip(), last_name=last_name.strip(), date_of_birth=date_of_birth,
-        nhs_number=number, nhs_number_verified=number is not None, gender=gender,
-        phone_number=phone_number.strip(), email=email.strip(), address=address.strip(),
-        postcode=postcode.strip().upper(), emergency_contact_name=emergency_contact_name.strip(),
-        emergency_contact_phone=emergency_contact_phone.strip(), registration_date=clock.today(),
-        registered_surgery=surgery, created_at=now, updated_at=now,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        nhs_number=number,
+        nhs_number_verified=number is not None,
+        gender=gender,
+        phone_number=phone_number.strip(),
+        email=email.strip(),
+        address=address.strip(),
+        postcode=postcode.strip().upper(),
+        emergency_contact_name=emergency_contact_name.strip(),
+        emergency_contact_phone=emergency_contact_phone.strip(),
+        registration_date=clock.today(),
+        registered_surgery=surgery,
+        created_at=now,
+        updated_at=now,
     )
     patient.full_clean()
     try:
@@ -71,13 +94,22 @@ def patient_register(*, actor: Actor, first_name: str, last_name: str, date_of_b
     except IntegrityError:
         # Two receptionists registering the same number at once: the database's unique constraint
         # decides, and the loser gets the same message as above.
-        raise ValidationError({"nhs_number": "A patient with this NHS number is already registered in Carebridge."})
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="patient", object_id=str(patient.public_id),
-                 patient_id=patient.pk, detail={"registered_surgery": surgery.source_id or str(surgery.public_id)})
+        raise ValidationError(
+            {"nhs_number": "A patient with this NHS number is already registered in Carebridge."}
+        ) from None
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=AuditObject.PATIENT,
+        object_id=str(patient.public_id),
+        patient_id=patient.pk,
+        detail={"registered_surgery": surgery.source_id or str(surgery.public_id)},
+    )
     return patient
 
 
 # --- Portal invitation ---------------------------------------------------------------------------------
+
 
 def patient_portal_invite(*, actor: Actor, patient: Patient) -> User:
     """Invite the patient to the portal: email them a one-time link to set their password (72 hours).
@@ -92,24 +124,34 @@ def patient_portal_invite(*, actor: Actor, patient: Patient) -> User:
     try:
         return _portal_invite(actor=actor, patient=patient)
     except PermissionDenied as refusal:
-        audit_denial(actor=actor, object_type="portal_invitation", object_id=str(patient.public_id),
-                     patient_id=patient.pk, detail={"message": str(refusal)})
+        audit_denial(
+            actor=actor,
+            object_type=AuditObject.PORTAL_INVITATION,
+            object_id=str(patient.public_id),
+            patient_id=patient.pk,
+            detail={"message": str(refusal)},
+        )
         raise
 
 
 @transaction.atomic
 def _portal_invite(*, actor: Actor, patient: Patient) -> User:
     staff = getattr(actor.user, "staff_member", None) if actor.user else None
-    if role_of(actor.user) not in REGISTRATION_ROLES or staff is None \
-            or staff.facility_id != patient.registered_surgery_id:
-        raise PermissionDenied("Only reception and records staff at the patient's own surgery invite them "
-                               "to the portal.")
+    if (
+        role_of(actor.user) not in REGISTRATION_ROLES
+        or staff is None
+        or staff.facility_id != patient.registered_surgery_id
+    ):
+        raise PermissionDenied(
+            "Only reception and records staff at the patient's own surgery invite them to the portal."
+        )
     # Locked, so two receptionists pressing the button at once send one invitation after the other.
     patient = Patient.objects.select_for_update().select_related("registered_surgery").get(pk=patient.pk)
     address = patient.email.strip()
     if not address or not email_is_valid_address(address):
-        raise ValidationError("There is no email address on this patient's record to send the invitation "
-                              "to. Add one first.")
+        raise ValidationError(
+            "There is no email address on this patient's record to send the invitation to. Add one first."
+        )
     if patient.user_id is None:
         user = _portal_user_create(actor=actor, patient=patient, address=address)
     else:
@@ -117,8 +159,9 @@ def _portal_invite(*, actor: Actor, patient: Patient) -> User:
         # here, not overwritten with an unusable one.
         user = User.objects.select_for_update().get(pk=patient.user_id)
         if not user.is_active:
-            raise ValidationError("This patient's portal account has been closed. Ask the system administrator "
-                                  "to reopen it.")
+            raise ValidationError(
+                "This patient's portal account has been closed. Ask the system administrator to reopen it."
+            )
         if user.has_usable_password():
             raise ValidationError("This patient already uses the portal: they sign in with their own password.")
         # A fresh unusable password: links in earlier invitations stop working, only the newest one works.
@@ -129,32 +172,42 @@ def _portal_invite(*, actor: Actor, patient: Patient) -> User:
     surgery = patient.registered_surgery
     earlier = OutboundEmail.objects.filter(idempotency_key__startswith=f"portal-invite:{patient.public_id}:").count()
     email = email_enqueue(
-        recipient=address, subject=f"{surgery.name} invites you to Carebridge", patient_id=patient.pk,
+        recipient=address,
+        subject=f"{surgery.name} invites you to Carebridge",
+        patient_id=patient.pk,
         idempotency_key=f"portal-invite:{patient.public_id}:{earlier + 1}",
-        body="\n".join([
-            f"Dear {patient.full_name},",
-            "",
-            f"{surgery.name} has invited you to Carebridge, where you can see your record and book, move "
-            "or cancel your appointments online.",
-            "",
-            "To start, set your password here:",
-            "",
-            link,
-            "",
-            f"The link works once, until {_spoken(expires_at)}. Your username is:",
-            "",
-            f"    {user.username}",
-            "",
-            f"If you did not expect this email, you can ignore it, or phone {surgery.name}"
-            + (f" on {surgery.phone_number}." if surgery.phone_number else "."),
-            "",
-            f"{surgery.name}, through Carebridge",
-            "This mailbox is not read, so please do not reply to this email.",
-            "",
-        ]))
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="portal_invitation",
-                 object_id=str(patient.public_id), patient_id=patient.pk,
-                 detail={"user": user.pk, "email": str(email.public_id), "expires_at": expires_at.isoformat()})
+        body="\n".join(
+            [
+                f"Dear {patient.full_name},",
+                "",
+                f"{surgery.name} has invited you to Carebridge, where you can see your record and book, move "
+                "or cancel your appointments online.",
+                "",
+                "To start, set your password here:",
+                "",
+                link,
+                "",
+                f"The link works once, until {_spoken(expires_at)}. Your username is:",
+                "",
+                f"    {user.username}",
+                "",
+                f"If you did not expect this email, you can ignore it, or phone {surgery.name}"
+                + (f" on {surgery.phone_number}." if surgery.phone_number else "."),
+                "",
+                f"{surgery.name}, through Carebridge",
+                "This mailbox is not read, so please do not reply to this email.",
+                "",
+            ]
+        ),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=AuditObject.PORTAL_INVITATION,
+        object_id=str(patient.public_id),
+        patient_id=patient.pk,
+        detail={"user": user.pk, "email": str(email.public_id), "expires_at": expires_at.isoformat()},
+    )
     return user
 
 
@@ -179,9 +232,16 @@ def _portal_user_create(*, actor: Actor, patient: Patient, address: str) -> User
             continue
         try:
             with transaction.atomic():
-                return user_create(actor=actor, username=username, kind=AccountKind.PATIENT, password=None,
-                                   first_name=patient.first_name[:150], last_name=patient.last_name[:150],
-                                   email=address, linked_record=patient)
+                return user_create(
+                    actor=actor,
+                    username=username,
+                    kind=AccountKind.PATIENT,
+                    password=None,
+                    first_name=patient.first_name[:150],
+                    last_name=patient.last_name[:150],
+                    email=address,
+                    linked_record=patient,
+                )
         except IntegrityError:
             # Taken between the look and the insert, by another invitation: try the next name.
             continue

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from carebridge.audit.models import AuditObject
 from carebridge.audit.services import audit_denial
 from carebridge.core.actor import Actor
 from carebridge.patients.forms import PatientRegistrationForm
@@ -18,8 +19,8 @@ def register(request):
     try:
         surgery = registering_facility(actor)
     except PermissionDenied:
-        audit_denial(actor=actor, object_type="patient_registration")
-        raise Http404
+        audit_denial(actor=actor, object_type=AuditObject.PATIENT_REGISTRATION)
+        raise Http404 from None
     form = PatientRegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

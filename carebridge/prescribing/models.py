@@ -16,8 +16,9 @@ class PrescriptionStatus(models.TextChoices):
 class Prescription(SourceRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
     prescriber = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="prescriptions")
-    appointment = models.ForeignKey(Appointment, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="prescriptions")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="prescriptions"
+    )
     prescribed_on = models.DateField()
     medication_name = models.CharField(max_length=200)
     # Quantities carry units: "20mg" is kept as 20 and "mg", "28 tablets" as 28 and "tablets".
@@ -37,10 +38,13 @@ class Prescription(SourceRecord):
     class Meta:
         ordering = ["-prescribed_on", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=PrescriptionStatus.values),
-                                   name="prescription_status_known"),
-            models.CheckConstraint(condition=~models.Q(status="cancelled") | ~models.Q(cancellation_reason=""),
-                                   name="prescription_cancel_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=PrescriptionStatus.values), name="prescription_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="cancelled") | ~models.Q(cancellation_reason=""),
+                name="prescription_cancel_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,22 +1,23 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from carebridge.core.roles import CLINICAL_ROLES, PATIENT_FINDER_ROLES, Role, role_of
-from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_denial, audit_record
+from carebridge.access.rules import visible_patients
+from carebridge.access.selectors import patient_record_for
+from carebridge.access.services import break_glass_open
+from carebridge.appointments.views import record_appointments_panel
+from carebridge.audit.models import AuditObject
+from carebridge.audit.services import audit_denial, audit_search
 from carebridge.core.actor import Actor
+from carebridge.core.errors import Invalid, NotFound, add_to_form
+from carebridge.core.roles import CLINICAL_ROLES, PATIENT_FINDER_ROLES, Role, role_of
 from carebridge.patients.forms import PatientSearchForm
 from carebridge.patients.models import Patient
 from carebridge.patients.selectors import patients_matching
-from carebridge.records.access import patient_record_for, visible_patients
 from carebridge.records.forms import BreakGlassForm
 from carebridge.records.selectors import patient_record, record_access_log
-from carebridge.records.services import break_glass_open
-from carebridge.appointments.views import record_appointments_panel
 
 
 @require_GET
@@ -24,33 +25,51 @@ from carebridge.appointments.views import record_appointments_panel
 def search(request):
     role = role_of(request.user)
     if role not in PATIENT_FINDER_ROLES:
-        audit_denial(actor=Actor.from_request(request), object_type="patient_search")
+        audit_denial(actor=Actor.from_request(request), object_type=AuditObject.PATIENT_SEARCH)
         raise Http404
     form = PatientSearchForm(request.GET or None)
     results = None
     if form.is_bound and form.is_valid():
         criteria = form.cleaned_data
-        results = list(patients_matching(visible_patients(Patient.objects.all(), request.user),
-                                         nhs_number=criteria["nhs_number"], last_name=criteria["last_name"],
-                                         first_name=criteria["first_name"],
-                                         date_of_birth=criteria["date_of_birth"])
-                       .select_related("registered_surgery")[:50])
-        audit_record(actor=Actor.from_request(request), action=AuditAction.SEARCH, object_type="patient",
-                     detail={"criteria": {key: str(value) for key, value in criteria.items() if value},
-                             "found": [str(patient.public_id) for patient in results]})
-    return render(request, "records/search.html", {
-        "form": form, "results": results, "offer_break_glass": role in CLINICAL_ROLES,
-    })
+        results = list(
+            patients_matching(
+                visible_patients(Patient.objects.all(), request.user),
+                nhs_number=criteria["nhs_number"],
+                last_name=criteria["last_name"],
+                first_name=criteria["first_name"],
+                date_of_birth=criteria["date_of_birth"],
+            ).select_related("registered_surgery")[:50]
+        )
+        audit_search(
+            actor=Actor.from_request(request),
+            object_type=AuditObject.PATIENT,
+            criteria=criteria,
+            patient_ids=[patient.pk for patient in results],
+        )
+    return render(
+        request,
+        "records/search.html",
+        {
+            "form": form,
+            "results": results,
+            "offer_break_glass": role in CLINICAL_ROLES,
+        },
+    )
 
 
 @require_GET
 @login_required
 def record(request, public_id):
     access = patient_record_for(actor=Actor.from_request(request), public_id=public_id)
-    return render(request, "records/record.html", {
-        "record": patient_record(access), "access": access,
-        "appointments_panel": record_appointments_panel(request.user, access),
-    })
+    return render(
+        request,
+        "records/record.html",
+        {
+            "record": patient_record(access),
+            "access": access,
+            "appointments_panel": record_appointments_panel(request.user, access),
+        },
+    )
 
 
 @require_GET
@@ -58,31 +77,39 @@ def record(request, public_id):
 def my_record(request):
     patient = getattr(request.user, "patient", None) if role_of(request.user) == Role.PATIENT else None
     if patient is None:
-        audit_denial(actor=Actor.from_request(request), object_type="patient", detail={"purpose": "own record"})
+        audit_denial(
+            actor=Actor.from_request(request), object_type=AuditObject.PATIENT, detail={"purpose": "own record"}
+        )
         raise Http404
     access = patient_record_for(actor=Actor.from_request(request), public_id=patient.public_id, purpose="own record")
-    return render(request, "records/record.html", {
-        "record": patient_record(access), "access": access, "access_log": record_access_log(access),
-        "appointments_panel": record_appointments_panel(request.user, access),
-    })
+    return render(
+        request,
+        "records/record.html",
+        {
+            "record": patient_record(access),
+            "access": access,
+            "access_log": record_access_log(access),
+            "appointments_panel": record_appointments_panel(request.user, access),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def break_glass(request):
     if role_of(request.user) not in CLINICAL_ROLES:
-        audit_denial(actor=Actor.from_request(request), object_type="break_glass")
+        audit_denial(actor=Actor.from_request(request), object_type=AuditObject.BREAK_GLASS)
         raise Http404
     form = BreakGlassForm(request.POST or None, initial={"nhs_number": request.GET.get("nhs_number", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            grant = break_glass_open(actor=Actor.from_request(request),
-                                     nhs_number_text=form.cleaned_data["nhs_number"],
-                                     reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            grant = break_glass_open(
+                actor=Actor.from_request(request),
+                nhs_number_text=form.cleaned_data["nhs_number"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (Invalid, NotFound) as problem:
+            add_to_form(form, problem)
         else:
             messages.warning(request, "Emergency access is open. Your reason has been recorded for review.")
             return redirect("records:record", public_id=grant.patient.public_id)

@@ -33,8 +33,9 @@ class ReferralStatus(models.TextChoices):
 class Referral(SourceRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
     referring_clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="referrals_made")
-    receiving_clinician = models.ForeignKey(Clinician, null=True, blank=True, on_delete=models.PROTECT,
-                                            related_name="referrals_received")
+    receiving_clinician = models.ForeignKey(
+        Clinician, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_received"
+    )
     referring_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="referrals_sent")
     receiving_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="referrals_received")
     referral_date = models.DateField()
@@ -44,8 +45,9 @@ class Referral(SourceRecord):
     clinical_summary = models.TextField(blank=True)
     requested_investigations = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.NEW)
-    appointment = models.ForeignKey(Appointment, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="referrals")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -53,10 +55,10 @@ class Referral(SourceRecord):
     class Meta:
         ordering = ["-referral_date", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(priority__in=ReferralPriority.values),
-                                   name="referral_priority_known"),
-            models.CheckConstraint(condition=models.Q(status__in=ReferralStatus.values),
-                                   name="referral_status_known"),
+            models.CheckConstraint(
+                condition=models.Q(priority__in=ReferralPriority.values), name="referral_priority_known"
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=ReferralStatus.values), name="referral_status_known"),
         ]
         indexes = [models.Index(fields=["patient", "referral_date"])]
 
@@ -66,3 +68,12 @@ class Referral(SourceRecord):
     @property
     def ers_priority(self) -> str:
         return ERS_PRIORITY[ReferralPriority(self.priority)]
+
+    # Set on a copy cut for a viewer (referrals.selectors.referral_disclosed).
+    disclosed_only = False
+
+    def save(self, *args, **kwargs):
+        # Writing back a copy cut for a viewer would erase the clinical content that viewer was not shown.
+        if self.disclosed_only:
+            raise RuntimeError("A referral cut for display cannot be saved; re-read it first.")
+        super().save(*args, **kwargs)

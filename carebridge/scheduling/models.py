@@ -55,9 +55,12 @@ class ClinicianSession(models.Model):
     class Meta:
         ordering = ["clinician", "weekday", "start_time"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(start_time__lt=models.F("end_time")), name="session_starts_first"),
-            models.CheckConstraint(condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=240),
-                                   name="session_slot_length"),
+            models.CheckConstraint(
+                condition=models.Q(start_time__lt=models.F("end_time")), name="session_starts_first"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=240), name="session_slot_length"
+            ),
             models.CheckConstraint(condition=models.Q(weekday__gte=0, weekday__lte=6), name="session_weekday"),
         ]
 
@@ -70,8 +73,9 @@ class ScheduleException(models.Model):
 
     public_id = models.UUIDField(default=new_public_id, unique=True, editable=False)
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="schedule_exceptions")
-    clinician = models.ForeignKey(Clinician, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="schedule_exceptions")
+    clinician = models.ForeignKey(
+        Clinician, null=True, blank=True, on_delete=models.CASCADE, related_name="schedule_exceptions"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200)
@@ -79,7 +83,9 @@ class ScheduleException(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(starts_at__lt=models.F("ends_at")), name="exception_starts_first"),
+            models.CheckConstraint(
+                condition=models.Q(starts_at__lt=models.F("ends_at")), name="exception_starts_first"
+            ),
         ]
 
 
@@ -94,8 +100,9 @@ class Slot(models.Model):
     public_id = models.UUIDField(default=new_public_id, unique=True, editable=False)
     clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="slots")
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="slots")
-    session = models.ForeignKey(ClinicianSession, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="slots")
+    session = models.ForeignKey(
+        ClinicianSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     appointment_types = models.JSONField(default=list)
@@ -133,8 +140,12 @@ class AppointmentStatus(models.TextChoices):
 
 
 # Statuses in which an appointment holds its slot. A cancelled one lets it go.
-HOLDING_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.FULFILLED,
-                    AppointmentStatus.NOSHOW)
+HOLDING_STATUSES = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.FULFILLED,
+    AppointmentStatus.NOSHOW,
+)
 
 
 class Appointment(SourceRecord):
@@ -162,12 +173,14 @@ class Appointment(SourceRecord):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=AppointmentStatus.values),
-                                   name="appointment_status_known"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=AppointmentStatus.values), name="appointment_status_known"
+            ),
             models.CheckConstraint(condition=models.Q(duration_minutes__gt=0), name="appointment_duration_positive"),
             # The rule that matters most: one slot, at most one appointment holding it, whatever the load.
-            models.UniqueConstraint(fields=["slot"], condition=models.Q(status__in=HOLDING_STATUSES),
-                                    name="appointment_one_per_slot"),
+            models.UniqueConstraint(
+                fields=["slot"], condition=models.Q(status__in=HOLDING_STATUSES), name="appointment_one_per_slot"
+            ),
         ]
         indexes = [
             models.Index(fields=["clinician", "starts_at"]),
@@ -181,3 +194,12 @@ class Appointment(SourceRecord):
     @property
     def ends_at(self):
         return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
+
+    # Set on a copy cut for a viewer (scheduling.selectors.appointment_disclosed).
+    disclosed_only = False
+
+    def save(self, *args, **kwargs):
+        # A copy cut for a viewer has fields emptied: writing it back would erase what they were not shown.
+        if self.disclosed_only:
+            raise RuntimeError("An appointment cut for display cannot be saved; re-read it first.")
+        super().save(*args, **kwargs)

@@ -27,18 +27,27 @@ def appointment_booked(appointment: Appointment) -> None:
     if address is None:
         return
     when = spoken_time(appointment.starts_at)
-    body = _letter(appointment, "Your appointment is booked.", [
-        *_details(appointment, when_label="When", when=when),
-        "",
-        "Please arrive a few minutes early and tell reception you are here.",
-        "",
-        *_how_to_change(appointment),
-        "",
-        "The calendar invitation attached adds the appointment to your calendar.",
-    ])
-    email_enqueue(recipient=address, subject=f"Appointment booked: {when}", body=body,
-                  idempotency_key=f"appointment:{appointment.public_id}:booked", patient_id=appointment.patient_id,
-                  attachments=[_invitation(appointment, "REQUEST", sequence=0)])
+    body = _letter(
+        appointment,
+        "Your appointment is booked.",
+        [
+            *_details(appointment, when_label="When", when=when),
+            "",
+            "Please arrive a few minutes early and tell reception you are here.",
+            "",
+            *_how_to_change(appointment),
+            "",
+            "The calendar invitation attached adds the appointment to your calendar.",
+        ],
+    )
+    email_enqueue(
+        recipient=address,
+        subject=f"Appointment booked: {when}",
+        body=body,
+        idempotency_key=f"appointment:{appointment.public_id}:booked",
+        patient_id=appointment.patient_id,
+        attachments=[_invitation(appointment, "REQUEST", sequence=0)],
+    )
 
 
 def appointment_moved(appointment: Appointment, old_start: dt.datetime) -> None:
@@ -46,17 +55,25 @@ def appointment_moved(appointment: Appointment, old_start: dt.datetime) -> None:
     if address is None:
         return
     when = spoken_time(appointment.starts_at)
-    body = _letter(appointment, "Your appointment has moved to a new time.", [
-        *_details(appointment, when_label="New time", when=when, was=spoken_time(old_start)),
-        "",
-        *_how_to_change(appointment),
-        "",
-        "The calendar invitation attached moves the appointment in your calendar.",
-    ])
-    email_enqueue(recipient=address, subject=f"Appointment moved to {when}", body=body,
-                  idempotency_key=f"appointment:{appointment.public_id}:moved:{appointment.calendar_sequence}",
-                  patient_id=appointment.patient_id,
-                  attachments=[_invitation(appointment, "REQUEST", sequence=appointment.calendar_sequence)])
+    body = _letter(
+        appointment,
+        "Your appointment has moved to a new time.",
+        [
+            *_details(appointment, when_label="New time", when=when, was=spoken_time(old_start)),
+            "",
+            *_how_to_change(appointment),
+            "",
+            "The calendar invitation attached moves the appointment in your calendar.",
+        ],
+    )
+    email_enqueue(
+        recipient=address,
+        subject=f"Appointment moved to {when}",
+        body=body,
+        idempotency_key=f"appointment:{appointment.public_id}:moved:{appointment.calendar_sequence}",
+        patient_id=appointment.patient_id,
+        attachments=[_invitation(appointment, "REQUEST", sequence=appointment.calendar_sequence)],
+    )
 
 
 def appointment_cancelled(appointment: Appointment) -> None:
@@ -65,18 +82,25 @@ def appointment_cancelled(appointment: Appointment) -> None:
         return
     when = spoken_time(appointment.starts_at)
     facility = appointment.facility
-    body = _letter(appointment, f"Your appointment on {when} with {appointment.clinician.display_name} "
-                                f"at {facility.name} has been cancelled.", [
-        "If you did not expect this, or you still need to be seen, "
-        + ("sign in to Carebridge to choose another time, or " if _books_online(appointment) else "")
-        + _phone_sentence(appointment),
-        "",
-        "The calendar invitation attached removes the appointment from your calendar.",
-    ])
-    email_enqueue(recipient=address, subject=f"Appointment cancelled: {when}", body=body,
-                  idempotency_key=f"appointment:{appointment.public_id}:cancelled",
-                  patient_id=appointment.patient_id,
-                  attachments=[_invitation(appointment, "CANCEL", sequence=appointment.calendar_sequence)])
+    body = _letter(
+        appointment,
+        f"Your appointment on {when} with {appointment.clinician.display_name} at {facility.name} has been cancelled.",
+        [
+            "If you did not expect this, or you still need to be seen, "
+            + ("sign in to Carebridge to choose another time, or " if _books_online(appointment) else "")
+            + _phone_sentence(appointment),
+            "",
+            "The calendar invitation attached removes the appointment from your calendar.",
+        ],
+    )
+    email_enqueue(
+        recipient=address,
+        subject=f"Appointment cancelled: {when}",
+        body=body,
+        idempotency_key=f"appointment:{appointment.public_id}:cancelled",
+        patient_id=appointment.patient_id,
+        attachments=[_invitation(appointment, "CANCEL", sequence=appointment.calendar_sequence)],
+    )
 
 
 def spoken_time(moment: dt.datetime) -> str:
@@ -95,17 +119,19 @@ def _patient_address(appointment: Appointment) -> str | None:
 
 
 def _letter(appointment: Appointment, opening: str, lines: list[str]) -> str:
-    return "\n".join([
-        f"Dear {appointment.patient.full_name},",
-        "",
-        opening,
-        "",
-        *lines,
-        "",
-        f"{appointment.facility.name}, through Carebridge",
-        "This mailbox is not read, so please do not reply to this email.",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"Dear {appointment.patient.full_name},",
+            "",
+            opening,
+            "",
+            *lines,
+            "",
+            f"{appointment.facility.name}, through Carebridge",
+            "This mailbox is not read, so please do not reply to this email.",
+            "",
+        ]
+    )
 
 
 def _details(appointment: Appointment, *, when_label: str, when: str, was: str = "") -> list[str]:
@@ -131,8 +157,7 @@ def _books_online(appointment: Appointment) -> bool:
 
 
 def _how_to_change(appointment: Appointment) -> list[str]:
-    online = (f"sign in to Carebridge at {settings.SITE_URL}/, or "
-              if _books_online(appointment) else "")
+    online = f"sign in to Carebridge at {settings.SITE_URL}/, or " if _books_online(appointment) else ""
     return [
         f"To move or cancel this appointment, {online}{_phone_sentence(appointment)}",
         "If you cannot come, please cancel, so that someone else can have the time.",
@@ -151,15 +176,22 @@ def _invitation(appointment: Appointment, method: Method, *, sequence: int) -> d
     organizer_email = facility.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     ways = _how_to_change(appointment)[0] if method == "REQUEST" else ""
     event = CalendarEvent(
-        uid=calendar_uid(appointment), sequence=sequence, starts_at=appointment.starts_at,
+        uid=calendar_uid(appointment),
+        sequence=sequence,
+        starts_at=appointment.starts_at,
         ends_at=appointment.starts_at + dt.timedelta(minutes=appointment.duration_minutes),
         # Calendars are often shared with family or colleagues: the title says no more than where.
         summary=f"Appointment at {facility.name}",
         location=f"{facility.name}, {_facility_address(appointment)}",
         description=f"{appointment.appointment_type} with {appointment.clinician.display_name}. {ways}".strip(),
-        organizer_name=facility.name, organizer_email=organizer_email,
-        attendee_name=appointment.patient.full_name, attendee_email=appointment.patient.email.strip(),
+        organizer_name=facility.name,
+        organizer_email=organizer_email,
+        attendee_name=appointment.patient.full_name,
+        attendee_email=appointment.patient.email.strip(),
         stamp=clock.now(),
     )
-    return {"filename": "cancelled-appointment.ics" if method == "CANCEL" else "appointment.ics",
-            "content_type": f"text/calendar; method={method}", "content": calendar_document(event, method)}
+    return {
+        "filename": "cancelled-appointment.ics" if method == "CANCEL" else "appointment.ics",
+        "content_type": f"text/calendar; method={method}",
+        "content": calendar_document(event, method),
+    }

@@ -30,8 +30,14 @@ class PlannedSlot:
 Interval = tuple[dt.datetime, dt.datetime]
 
 
-def planned_slots(*, sessions: Iterable[SessionPattern], opening: dict[int, list[tuple[dt.time, dt.time]]],
-                  exceptions: list[Interval], first_day: dt.date, last_day: dt.date) -> Iterator[PlannedSlot]:
+def planned_slots(
+    *,
+    sessions: Iterable[SessionPattern],
+    opening: dict[int, list[tuple[dt.time, dt.time]]],
+    exceptions: list[Interval],
+    first_day: dt.date,
+    last_day: dt.date,
+) -> Iterator[PlannedSlot]:
     """Every slot the sessions yield between two dates, inside opening hours, outside exceptions.
 
     Times are wall-clock times at the facility (Europe/London), so a 09:00 session stays at 09:00

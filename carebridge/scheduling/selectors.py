@@ -1,10 +1,18 @@
-"""Reads of slots and appointments. Patient-facing callers check access first (records.access)."""
+"""Reads of slots and appointments. Appointments are fetched through their patient's access."""
 
 import datetime as dt
+import uuid
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from carebridge.access.rules import PatientAccess, Viewer
+from carebridge.access.selectors import patient_record_for
+from carebridge.audit.models import AuditObject
+from carebridge.audit.services import audit_denial
 from carebridge.core import clock
+from carebridge.core.actor import Actor
+from carebridge.core.errors import NotFound
 from carebridge.organisations.models import Clinician
 from carebridge.scheduling.models import (
     HOLDING_STATUSES,
@@ -16,9 +24,14 @@ from carebridge.scheduling.models import (
 )
 
 
-def free_slots(*, facility_id: int | None = None, clinician_id: int | None = None,
-               starts_from: dt.datetime | None = None, starts_before: dt.datetime | None = None,
-               appointment_type: str = "") -> QuerySet[Slot]:
+def free_slots(
+    *,
+    facility_id: int | None = None,
+    clinician_id: int | None = None,
+    starts_from: dt.datetime | None = None,
+    starts_before: dt.datetime | None = None,
+    appointment_type: str = "",
+) -> QuerySet[Slot]:
     """Slots no appointment holds, still offered, not yet started, in time order."""
     held = Appointment.objects.filter(slot=OuterRef("pk"), status__in=HOLDING_STATUSES)
     now = clock.now()
@@ -38,13 +51,19 @@ def free_slots(*, facility_id: int | None = None, clinician_id: int | None = Non
 
 
 def slot_is_free(slot: Slot) -> bool:
-    return (not slot.withdrawn and slot.starts_at > clock.now()
-            and not Appointment.objects.filter(slot=slot, status__in=HOLDING_STATUSES).exists())
+    return (
+        not slot.withdrawn
+        and slot.starts_at > clock.now()
+        and not Appointment.objects.filter(slot=slot, status__in=HOLDING_STATUSES).exists()
+    )
 
 
 def patient_appointments(patient_id: int) -> QuerySet[Appointment]:
-    return (Appointment.objects.filter(patient_id=patient_id)
-            .select_related("clinician", "facility", "slot").order_by("-starts_at"))
+    return (
+        Appointment.objects.filter(patient_id=patient_id)
+        .select_related("clinician", "facility", "slot")
+        .order_by("-starts_at")
+    )
 
 
 def day_list(*, facility_id: int, day: dt.date, clinician_id: int | None = None) -> QuerySet[Appointment]:
@@ -58,11 +77,15 @@ def day_list(*, facility_id: int, day: dt.date, clinician_id: int | None = None)
 
 
 def appointments_needing_rebooking(*, facility_id: int) -> QuerySet[Appointment]:
-    return (Appointment.objects.filter(facility_id=facility_id, needs_rebooking=True, status="booked")
-            .select_related("patient", "clinician").order_by("starts_at"))
+    return (
+        Appointment.objects.filter(facility_id=facility_id, needs_rebooking=True, status="booked")
+        .select_related("patient", "clinician")
+        .order_by("starts_at")
+    )
 
 
 # --- For the appointment pages ---------------------------------------------------------------------------
+
 
 def bookable_clinicians(*, facility_id: int) -> QuerySet[Clinician]:
     """Clinicians at a facility who have at least one free slot: the booking page's choice of clinician."""
@@ -72,8 +95,7 @@ def bookable_clinicians(*, facility_id: int) -> QuerySet[Clinician]:
 
 def offered_appointment_types(*, facility_id: int) -> list[str]:
     """The appointment types the facility's free slots offer, for the booking page's choice of type."""
-    offered = (free_slots(facility_id=facility_id).order_by()
-               .values_list("appointment_types", flat=True).distinct())
+    offered = free_slots(facility_id=facility_id).order_by().values_list("appointment_types", flat=True).distinct()
     return sorted({name for names in offered for name in names})
 
 
@@ -84,11 +106,62 @@ def facility_opening_times(*, facility_id: int) -> QuerySet[OpeningTime]:
 def facility_sessions(*, facility_id: int) -> QuerySet[ClinicianSession]:
     """Sessions still running or yet to start: the ones a manager may still end."""
     current = Q(valid_until__isnull=True) | Q(valid_until__gte=clock.today())
-    return (ClinicianSession.objects.filter(current, facility_id=facility_id).select_related("clinician")
-            .order_by("clinician__last_name", "clinician__first_name", "weekday", "start_time"))
+    return (
+        ClinicianSession.objects.filter(current, facility_id=facility_id)
+        .select_related("clinician")
+        .order_by("clinician__last_name", "clinician__first_name", "weekday", "start_time")
+    )
 
 
 def facility_exceptions(*, facility_id: int) -> QuerySet[ScheduleException]:
     """Leave and closures not yet over."""
-    return (ScheduleException.objects.filter(facility_id=facility_id, ends_at__gt=clock.now())
-            .select_related("clinician").order_by("starts_at"))
+    return (
+        ScheduleException.objects.filter(facility_id=facility_id, ends_at__gt=clock.now())
+        .select_related("clinician")
+        .order_by("starts_at")
+    )
+
+
+def appointment_for(
+    *, actor: Actor, public_id: uuid.UUID | str, purpose: str = "appointment"
+) -> tuple[Appointment, PatientAccess]:
+    """Fetch an appointment for `actor`: visible exactly when its patient's record is; NotFound otherwise.
+    The appointment comes back cut to what the viewer may see (`appointment_disclosed`)."""
+    try:
+        appointment = Appointment.objects.select_related("patient", "clinician", "facility", "slot").get(
+            public_id=public_id
+        )
+    except (Appointment.DoesNotExist, ValueError, ValidationError):
+        audit_denial(
+            actor=actor, object_type=AuditObject.APPOINTMENT, object_id=str(public_id), detail={"purpose": purpose}
+        )
+        refusal = NotFound("No appointment found.")
+        refusal.audited = True
+        raise refusal from None
+    access = patient_record_for(actor=actor, public_id=appointment.patient.public_id, purpose=purpose)
+    return appointment_disclosed(appointment, access), access
+
+
+# What of an appointment is withheld from a viewer who may not see it. The booking note is for the
+# clinic; the reason for the visit is clinical, shown to non-clinical staff only at their own facility.
+WITHHELD = "Not shown"
+
+
+def appointment_disclosed(appointment: Appointment, access: PatientAccess | Viewer) -> Appointment:
+    """`appointment` with the fields `access` may not see emptied, for showing only: never saved.
+
+    Services re-read appointments themselves, and `Appointment.save()` refuses an instance cut here,
+    so what a viewer was not given can never be written back over the record."""
+    if access.sees_clinical:
+        return appointment
+    appointment.notes = ""
+    if not access.sees_appointment_reason(appointment.facility_id):
+        appointment.reason_for_visit = ""
+    appointment.disclosed_only = True
+    return appointment
+
+
+def appointments_disclosed(
+    appointments: "QuerySet[Appointment] | list[Appointment]", access: PatientAccess | Viewer
+) -> list[Appointment]:
+    return [appointment_disclosed(appointment, access) for appointment in appointments]

@@ -5,24 +5,25 @@ the transaction that was rolled back, so the refusal is kept and nothing else is
 """
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
-from carebridge.audit.models import AuditAction
-from carebridge.audit.services import audit_denial, audit_record
+from carebridge.access.rules import Action, require
+from carebridge.audit.models import AuditAction, AuditObject
+from carebridge.audit.refusals import refusals_audited
+from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
+from carebridge.core.errors import Invalid, NotPermitted
+from carebridge.core.roles import Role, role_of
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
 from carebridge.scheduling import notifications
-from carebridge.scheduling.errors import NotPermitted, SchedulingRefused, SlotUnavailable
+from carebridge.scheduling.errors import SlotUnavailable
 from carebridge.scheduling.models import (
     HOLDING_STATUSES,
     Appointment,
@@ -32,43 +33,8 @@ from carebridge.scheduling.models import (
     ScheduleException,
     Slot,
 )
+from carebridge.scheduling.relationships import appointment_relationships_refresh
 from carebridge.scheduling.schedules import PlannedSlot, SessionPattern, planned_slots, sessions_overlap
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _refusals_audited(object_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Record a refusal in the audit trail after its transaction has rolled back, then re-raise it."""
-
-    def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(function)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return function(*args, **kwargs)
-            except SchedulingRefused as refusal:
-                patient = kwargs.get("patient")
-                appointment = kwargs.get("appointment")
-                patient_id = (patient.pk if isinstance(patient, Patient)
-                              else appointment.patient_id if isinstance(appointment, Appointment) else None)
-                audit_denial(actor=kwargs["actor"], object_type=object_type,
-                             object_id=str(appointment.public_id) if isinstance(appointment, Appointment) else "",
-                             patient_id=patient_id,
-                             detail={"operation": function.__name__, "refusal": refusal.code,
-                                     "message": refusal.message})
-                raise
-
-        return wrapper
-
-    return decorate
-
-
-# --- Who may change what -------------------------------------------------------------------------------
-
-def _staff_facility_id(actor: Actor) -> int | None:
-    if role_of(actor.user) in ADMINISTRATIVE_ROLES:
-        return actor.user.staff_member.facility_id
-    return None
 
 
 def _require_manager_of(actor: Actor, facility_id: int) -> None:
@@ -76,43 +42,36 @@ def _require_manager_of(actor: Actor, facility_id: int) -> None:
     # command line (the demo, a migration of an existing practice) is theirs to do.
     if actor.user is None and actor.channel in ("cli", "system"):
         return
-    if role_of(actor.user) != Role.FACILITY_MANAGER or actor.user.staff_member.facility_id != facility_id:
+    user = actor.user
+    if user is None or role_of(user) != Role.FACILITY_MANAGER or user.staff_member.facility_id != facility_id:
         raise NotPermitted("Only the facility's manager may change its schedules.")
-
-
-def _require_may_book(actor: Actor, *, patient: Patient, facility: Facility) -> None:
-    """Patients book for themselves at their own surgery; reception books at its own facility."""
-    role = role_of(actor.user)
-    if role == Role.PATIENT:
-        if patient.user_id != actor.user.pk:
-            raise NotPermitted("You can only book appointments for yourself.")
-        if facility.pk != patient.registered_surgery_id:
-            raise NotPermitted("You can book only with clinicians at the surgery you are registered with.")
-        return
-    if _staff_facility_id(actor) == facility.pk:
-        return
-    raise NotPermitted("Only the patient, or reception at the clinic, can book this appointment.")
 
 
 # --- Opening hours, sessions and exceptions ---------------------------------------------------------------
 
-@_refusals_audited("opening_hours")
+
+@refusals_audited(AuditObject.OPENING_HOURS)
 @transaction.atomic
-def opening_hours_set(*, actor: Actor, facility: Facility,
-                      hours: dict[int, list[tuple[dt.time, dt.time]]]) -> list[OpeningTime]:
+def opening_hours_set(
+    *, actor: Actor, facility: Facility, hours: dict[int, list[tuple[dt.time, dt.time]]]
+) -> list[OpeningTime]:
     """Replace a facility's weekly opening hours. Sessions outside the new hours stop yielding slots."""
     _require_manager_of(actor, facility.pk)
     rows = []
     for weekday, intervals in sorted(hours.items()):
         for opens, closes in sorted(intervals):
             if not opens < closes:
-                raise SchedulingRefused(f"Opening times must close after they open ({opens:%H:%M}-{closes:%H:%M}).")
+                raise Invalid(f"Opening times must close after they open ({opens:%H:%M}-{closes:%H:%M}).")
             rows.append(OpeningTime(facility=facility, weekday=weekday, opens=opens, closes=closes))
     OpeningTime.objects.filter(facility=facility).delete()
     OpeningTime.objects.bulk_create(rows)
-    audit_record(actor=actor, action=AuditAction.UPDATE, object_type="opening_hours",
-                 object_id=str(facility.public_id),
-                 detail={"hours": [f"{row.weekday} {row.opens:%H:%M}-{row.closes:%H:%M}" for row in rows]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.OPENING_HOURS,
+        object_id=str(facility.public_id),
+        detail={"hours": [f"{row.weekday} {row.opens:%H:%M}-{row.closes:%H:%M}" for row in rows]},
+    )
     for clinician in Clinician.objects.filter(sessions__facility=facility).distinct():
         slots_regenerate(actor=actor, clinician=clinician)
     return rows
@@ -129,29 +88,41 @@ class WeeklySession:
     appointment_types: tuple[str, ...]
 
 
-@_refusals_audited("session")
+@refusals_audited(AuditObject.SESSION)
 @transaction.atomic
-def session_add(*, actor: Actor, clinician: Clinician, weekday: int, start_time: dt.time, end_time: dt.time,
-                slot_minutes: int, appointment_types: Iterable[str], valid_from: dt.date | None = None,
-                valid_until: dt.date | None = None) -> ClinicianSession:
+def session_add(
+    *,
+    actor: Actor,
+    clinician: Clinician,
+    weekday: int,
+    start_time: dt.time,
+    end_time: dt.time,
+    slot_minutes: int,
+    appointment_types: Iterable[str],
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> ClinicianSession:
     """Add a weekly session to a clinician's schedule at their workplace, and offer its slots."""
     _require_manager_of(actor, clinician.workplace_id)
-    wanted = WeeklySession(weekday, start_time, end_time, slot_minutes,
-                           tuple(name.strip() for name in appointment_types if name.strip()))
+    wanted = WeeklySession(
+        weekday, start_time, end_time, slot_minutes, tuple(name.strip() for name in appointment_types if name.strip())
+    )
     [session] = _create_sessions(actor, clinician, [wanted], valid_from or clock.today(), valid_until)
     slots_regenerate(actor=actor, clinician=clinician)
     return session
 
 
-@_refusals_audited("session")
+@refusals_audited(AuditObject.SESSION)
 @transaction.atomic
-def sessions_set(*, actor: Actor, clinician: Clinician, sessions: Iterable[WeeklySession],
-                 valid_from: dt.date | None = None) -> list[ClinicianSession]:
+def sessions_set(
+    *, actor: Actor, clinician: Clinician, sessions: Iterable[WeeklySession], valid_from: dt.date | None = None
+) -> list[ClinicianSession]:
     """Replace a clinician's weekly pattern from `valid_from` (default today), offering slots once."""
     _require_manager_of(actor, clinician.workplace_id)
     valid_from = valid_from or clock.today()
     for current in ClinicianSession.objects.filter(clinician=clinician).filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from)):
+        Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from)
+    ):
         current.valid_until = max(valid_from - dt.timedelta(days=1), current.valid_from - dt.timedelta(days=1))
         current.save(update_fields=["valid_until"])
     created = _create_sessions(actor, clinician, list(sessions), valid_from, None)
@@ -159,45 +130,66 @@ def sessions_set(*, actor: Actor, clinician: Clinician, sessions: Iterable[Weekl
     return created
 
 
-def _create_sessions(actor: Actor, clinician: Clinician, wanted: list[WeeklySession], valid_from: dt.date,
-                     valid_until: dt.date | None) -> list[ClinicianSession]:
+def _create_sessions(
+    actor: Actor, clinician: Clinician, wanted: list[WeeklySession], valid_from: dt.date, valid_until: dt.date | None
+) -> list[ClinicianSession]:
     facility = clinician.workplace
     if valid_until is not None and valid_until < valid_from:
-        raise SchedulingRefused("A session cannot end before it begins.")
+        raise Invalid("A session cannot end before it begins.")
     # Lock the clinician so two managers changing the schedule at once cannot both pass the overlap check.
     Clinician.objects.select_for_update().get(pk=clinician.pk)
     accepted = [_pattern(existing) for existing in ClinicianSession.objects.filter(clinician=clinician)]
     created = []
     for session in wanted:
         if not session.start_time < session.end_time:
-            raise SchedulingRefused("A session must end after it starts.")
+            raise Invalid("A session must end after it starts.")
         if not 5 <= session.slot_minutes <= 240:
-            raise SchedulingRefused("Slots must be between 5 and 240 minutes long.")
-        length = (dt.datetime.combine(valid_from, session.end_time)
-                  - dt.datetime.combine(valid_from, session.start_time))
+            raise Invalid("Slots must be between 5 and 240 minutes long.")
+        length = dt.datetime.combine(valid_from, session.end_time) - dt.datetime.combine(valid_from, session.start_time)
         if length < dt.timedelta(minutes=session.slot_minutes):
-            raise SchedulingRefused("The session is shorter than one slot.")
+            raise Invalid("The session is shorter than one slot.")
         if not session.appointment_types:
-            raise SchedulingRefused("Say which appointment types the session offers.")
+            raise Invalid("Say which appointment types the session offers.")
         if not _opening_covers(facility, session.weekday, session.start_time, session.end_time):
-            raise SchedulingRefused(f"{facility.name} is not open for the whole session on that day.")
-        candidate = SessionPattern(None, session.weekday, session.start_time, session.end_time,
-                                   session.slot_minutes, session.appointment_types, valid_from, valid_until)
+            raise Invalid(f"{facility.name} is not open for the whole session on that day.")
+        candidate = SessionPattern(
+            None,
+            session.weekday,
+            session.start_time,
+            session.end_time,
+            session.slot_minutes,
+            session.appointment_types,
+            valid_from,
+            valid_until,
+        )
         for existing in accepted:
             if sessions_overlap(candidate, existing):
-                raise SchedulingRefused(f"This overlaps the existing session on {_weekday_name(existing.weekday)} "
-                                        f"{existing.start_time:%H:%M}-{existing.end_time:%H:%M}.")
-        row = ClinicianSession(clinician=clinician, facility=facility, weekday=session.weekday,
-                               start_time=session.start_time, end_time=session.end_time,
-                               slot_minutes=session.slot_minutes, appointment_types=list(session.appointment_types),
-                               valid_from=valid_from, valid_until=valid_until)
+                raise Invalid(
+                    f"This overlaps the existing session on {_weekday_name(existing.weekday)} "
+                    f"{existing.start_time:%H:%M}-{existing.end_time:%H:%M}."
+                )
+        row = ClinicianSession(
+            clinician=clinician,
+            facility=facility,
+            weekday=session.weekday,
+            start_time=session.start_time,
+            end_time=session.end_time,
+            slot_minutes=session.slot_minutes,
+            appointment_types=list(session.appointment_types),
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
         row.full_clean()
         row.save()
         accepted.append(_pattern(row))
         created.append(row)
-        audit_record(actor=actor, action=AuditAction.CREATE, object_type="session", object_id=str(row.public_id),
-                     detail={"clinician": str(clinician.public_id), "session": str(row),
-                             "slot_minutes": session.slot_minutes})
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=AuditObject.SESSION,
+            object_id=str(row.public_id),
+            detail={"clinician": str(clinician.public_id), "session": str(row), "slot_minutes": session.slot_minutes},
+        )
     return created
 
 
@@ -205,7 +197,7 @@ def _weekday_name(weekday: int) -> str:
     return ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[weekday]
 
 
-@_refusals_audited("session")
+@refusals_audited(AuditObject.SESSION)
 @transaction.atomic
 def session_end(*, actor: Actor, session: ClinicianSession, last_day: dt.date | None = None) -> ClinicianSession:
     """Stop a weekly session after `last_day` (default today). Booked appointments are kept for rebooking."""
@@ -217,30 +209,51 @@ def session_end(*, actor: Actor, session: ClinicianSession, last_day: dt.date | 
     else:
         session.valid_until = last_day
     session.save(update_fields=["valid_until"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, object_type="session", object_id=str(session.public_id),
-                 detail={"valid_until": session.valid_until.isoformat()})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.SESSION,
+        object_id=str(session.public_id),
+        detail={"valid_until": session.valid_until.isoformat()},
+    )
     slots_regenerate(actor=actor, clinician=session.clinician)
     return session
 
 
-@_refusals_audited("schedule_exception")
+@refusals_audited(AuditObject.SCHEDULE_EXCEPTION)
 @transaction.atomic
-def exception_add(*, actor: Actor, facility: Facility, starts_at: dt.datetime, ends_at: dt.datetime, reason: str,
-                  clinician: Clinician | None = None) -> ScheduleException:
+def exception_add(
+    *,
+    actor: Actor,
+    facility: Facility,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str,
+    clinician: Clinician | None = None,
+) -> ScheduleException:
     """Leave for one clinician, or a closure of the whole facility. Slots inside it are withdrawn."""
     _require_manager_of(actor, facility.pk)
     if clinician is not None and clinician.workplace_id != facility.pk:
-        raise SchedulingRefused("That clinician does not work at this facility.")
+        raise Invalid("That clinician does not work at this facility.")
     if not starts_at < ends_at:
-        raise SchedulingRefused("The time off must end after it starts.")
+        raise Invalid("The time off must end after it starts.")
     if not reason.strip():
-        raise SchedulingRefused("Give a reason, such as 'Annual leave' or 'Training closure'.")
-    exception = ScheduleException.objects.create(facility=facility, clinician=clinician, starts_at=starts_at,
-                                                 ends_at=ends_at, reason=reason.strip())
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="schedule_exception",
-                 object_id=str(exception.public_id),
-                 detail={"clinician": str(clinician.public_id) if clinician else None,
-                         "from": starts_at.isoformat(), "until": ends_at.isoformat(), "reason": exception.reason})
+        raise Invalid("Give a reason, such as 'Annual leave' or 'Training closure'.")
+    exception = ScheduleException.objects.create(
+        facility=facility, clinician=clinician, starts_at=starts_at, ends_at=ends_at, reason=reason.strip()
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=AuditObject.SCHEDULE_EXCEPTION,
+        object_id=str(exception.public_id),
+        detail={
+            "clinician": str(clinician.public_id) if clinician else None,
+            "from": starts_at.isoformat(),
+            "until": ends_at.isoformat(),
+            "reason": exception.reason,
+        },
+    )
     affected = [clinician] if clinician else Clinician.objects.filter(sessions__facility=facility).distinct()
     for each in affected:
         slots_regenerate(actor=actor, clinician=each)
@@ -252,11 +265,20 @@ def _opening_covers(facility: Facility, weekday: int, start: dt.time, end: dt.ti
 
 
 def _pattern(session: ClinicianSession) -> SessionPattern:
-    return SessionPattern(session.pk, session.weekday, session.start_time, session.end_time, session.slot_minutes,
-                          tuple(session.appointment_types), session.valid_from, session.valid_until)
+    return SessionPattern(
+        session.pk,
+        session.weekday,
+        session.start_time,
+        session.end_time,
+        session.slot_minutes,
+        tuple(session.appointment_types),
+        session.valid_from,
+        session.valid_until,
+    )
 
 
 # --- Slots ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class RegenerationResult:
@@ -286,18 +308,29 @@ def _regenerate(actor: Actor, clinician: Clinician, now: dt.datetime, last_day: 
     opening: dict[int, list[tuple[dt.time, dt.time]]] = {}
     for row in OpeningTime.objects.filter(facility_id=clinician.workplace_id):
         opening.setdefault(row.weekday, []).append((row.opens, row.closes))
-    exceptions = [(row.starts_at, row.ends_at) for row in ScheduleException.objects.filter(
-        Q(clinician=clinician) | Q(clinician__isnull=True, facility_id=clinician.workplace_id),
-        ends_at__gt=now)]
+    exceptions = [
+        (row.starts_at, row.ends_at)
+        for row in ScheduleException.objects.filter(
+            Q(clinician=clinician) | Q(clinician__isnull=True, facility_id=clinician.workplace_id), ends_at__gt=now
+        )
+    ]
     wanted: dict[dt.datetime, PlannedSlot] = {
         planned.starts_at: planned
-        for planned in planned_slots(sessions=[_pattern(s) for s in clinician.sessions.all()], opening=opening,
-                                     exceptions=exceptions, first_day=first_day, last_day=last_day)
+        for planned in planned_slots(
+            sessions=[_pattern(s) for s in clinician.sessions.all()],
+            opening=opening,
+            exceptions=exceptions,
+            first_day=first_day,
+            last_day=last_day,
+        )
         if planned.starts_at > now
     }
     existing = list(Slot.objects.filter(clinician=clinician, starts_at__gt=now))
-    held = set(Appointment.objects.filter(slot__in=[slot.pk for slot in existing], status__in=HOLDING_STATUSES)
-               .values_list("slot_id", flat=True))
+    held = set(
+        Appointment.objects.filter(slot__in=[slot.pk for slot in existing], status__in=HOLDING_STATUSES).values_list(
+            "slot_id", flat=True
+        )
+    )
     keep_starts = set()
     to_delete = []
     for slot in existing:
@@ -320,20 +353,39 @@ def _regenerate(actor: Actor, clinician: Clinician, now: dt.datetime, last_day: 
         result.removed = len(to_delete)
     # Times the clinician is already committed: slots kept, and imported appointments with no slot.
     busy = [(slot.starts_at, slot.ends_at) for slot in existing if slot.starts_at in keep_starts]
-    busy += [(appointment.starts_at, appointment.ends_at) for appointment in Appointment.objects.filter(
-        clinician=clinician, slot__isnull=True, status__in=HOLDING_STATUSES, starts_at__gt=now)]
+    busy += [
+        (appointment.starts_at, appointment.ends_at)
+        for appointment in Appointment.objects.filter(
+            clinician=clinician, slot__isnull=True, status__in=HOLDING_STATUSES, starts_at__gt=now
+        )
+    ]
     new_slots = [
-        Slot(clinician=clinician, facility_id=clinician.workplace_id, session_id=plan.session_id,
-             starts_at=plan.starts_at, ends_at=plan.ends_at, appointment_types=list(plan.appointment_types))
+        Slot(
+            clinician=clinician,
+            facility_id=clinician.workplace_id,
+            session_id=plan.session_id,
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+            appointment_types=list(plan.appointment_types),
+        )
         for start, plan in sorted(wanted.items())
-        if start not in keep_starts and not any(plan.starts_at < until and since < plan.ends_at for since, until in busy)
+        if start not in keep_starts
+        and not any(plan.starts_at < until and since < plan.ends_at for since, until in busy)
     ]
     Slot.objects.bulk_create(new_slots, batch_size=1000)
     result.created = len(new_slots)
     if result.created or result.removed or result.needing_rebooking:
-        audit_record(actor=actor, action=AuditAction.UPDATE, object_type="slots", object_id=str(clinician.public_id),
-                     detail={"created": result.created, "removed": result.removed,
-                             "needing_rebooking": [str(a.public_id) for a in result.needing_rebooking]})
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=AuditObject.SLOTS,
+            object_id=str(clinician.public_id),
+            detail={
+                "created": result.created,
+                "removed": result.removed,
+                "needing_rebooking": [str(a.public_id) for a in result.needing_rebooking],
+            },
+        )
     return result
 
 
@@ -347,6 +399,7 @@ def slots_extend_horizon(*, actor: Actor) -> int:
 
 # --- Appointments ---------------------------------------------------------------------------------------
 
+
 def _current_slot(slot: Slot) -> Slot:
     # Re-read inside the transaction: the caller's copy may be stale (withdrawn since). No lock is
     # needed: the one-appointment-per-slot index decides between racing bookings.
@@ -355,25 +408,31 @@ def _current_slot(slot: Slot) -> Slot:
 
 def _check_slot_bookable(slot: Slot, appointment_type: str, now: dt.datetime) -> None:
     if slot.starts_at <= now:
-        raise SchedulingRefused("That time has already passed. Please choose a later time.")
+        raise Invalid("That time has already passed. Please choose a later time.")
     if slot.withdrawn:
         raise SlotUnavailable("That time is no longer offered. Please choose another.")
     if slot.appointment_types and appointment_type not in slot.appointment_types:
-        raise SchedulingRefused(f"That time is not for {appointment_type} appointments.")
+        raise Invalid(f"That time is not for {appointment_type} appointments.")
 
 
-def _check_patient_free(patient: Patient, starts_at: dt.datetime, ends_at: dt.datetime,
-                        ignoring: Appointment | None = None) -> None:
+def _check_patient_free(
+    patient: Patient, starts_at: dt.datetime, ends_at: dt.datetime, ignoring: Appointment | None = None
+) -> None:
     # Longest appointment we hold is a day; look back that far for ones that run into this time.
-    candidates = Appointment.objects.filter(patient=patient, status__in=HOLDING_STATUSES,
-                                            starts_at__lt=ends_at, starts_at__gt=starts_at - dt.timedelta(days=1))
+    candidates = Appointment.objects.filter(
+        patient=patient,
+        status__in=HOLDING_STATUSES,
+        starts_at__lt=ends_at,
+        starts_at__gt=starts_at - dt.timedelta(days=1),
+    )
     if ignoring is not None:
         candidates = candidates.exclude(pk=ignoring.pk)
     for other in candidates:
         if other.ends_at > starts_at:
             local = other.starts_at.astimezone(clock.LONDON)
-            raise SchedulingRefused(f"You already have an appointment at {local:%H:%M} on {local:%-d %B}. "
-                                    "Appointments cannot overlap.")
+            raise Invalid(
+                f"You already have an appointment at {local:%H:%M} on {local:%-d %B}. Appointments cannot overlap."
+            )
 
 
 def _save_holding(appointment: Appointment, update_fields: list[str] | None = None) -> None:
@@ -393,113 +452,199 @@ def _is_slot_conflict(error: IntegrityError) -> bool:
     return constraint == "appointment_one_per_slot" or "scheduling_appointment.slot_id" in str(error)
 
 
-@_refusals_audited("appointment")
+def _booking_type(slot: Slot, appointment_type: str, reason: str) -> str:
+    """What every channel must give for a booking: a type the slot offers (which may go unsaid when the
+    slot offers only one), and what the appointment is for."""
+    appointment_type = appointment_type.strip()
+    if not appointment_type and len(slot.appointment_types) == 1:
+        appointment_type = slot.appointment_types[0]
+    if not appointment_type:
+        raise Invalid("Choose the type of appointment.", fields={"appointment_type": "Choose the type of appointment."})
+    if not reason.strip():
+        raise Invalid(
+            "Say briefly what the appointment is for.", fields={"reason": "Say briefly what the appointment is for."}
+        )
+    return appointment_type
+
+
+@refusals_audited(AuditObject.APPOINTMENT)
 @transaction.atomic
-def appointment_book(*, actor: Actor, patient: Patient, slot: Slot, appointment_type: str,
-                     reason: str = "") -> Appointment:
-    """Book `slot` for `patient`. The caller has already checked the actor may see the patient."""
+def appointment_book(*, actor: Actor, patient: Patient, slot: Slot, appointment_type: str, reason: str) -> Appointment:
+    """Book `slot` for `patient`, who must be visible to `actor`: the patient themself at their own surgery,
+    or reception at the slot's facility."""
     now = clock.now()
     slot = _current_slot(slot)
-    _require_may_book(actor, patient=patient, facility=slot.facility)
+    require(actor=actor, action=Action.BOOK, patient=patient, facility_id=slot.facility_id)
+    appointment_type = _booking_type(slot, appointment_type, reason)
     _check_slot_bookable(slot, appointment_type, now)
     # One booking at a time per patient, so two tabs cannot book overlapping times.
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
     _check_patient_free(patient, slot.starts_at, slot.ends_at)
     appointment = Appointment(
-        patient=patient, clinician=slot.clinician, facility=slot.facility, slot=slot, starts_at=slot.starts_at,
-        duration_minutes=slot.minutes, appointment_type=appointment_type, reason_for_visit=reason.strip()[:300],
-        status=AppointmentStatus.BOOKED, created_at=now, updated_at=now,
+        patient=patient,
+        clinician=slot.clinician,
+        facility=slot.facility,
+        slot=slot,
+        starts_at=slot.starts_at,
+        duration_minutes=slot.minutes,
+        appointment_type=appointment_type,
+        reason_for_visit=reason.strip()[:300],
+        status=AppointmentStatus.BOOKED,
+        created_at=now,
+        updated_at=now,
     )
     _save_holding(appointment)
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="appointment",
-                 object_id=str(appointment.public_id), patient_id=patient.pk,
-                 detail={"slot": str(slot.public_id), "starts_at": slot.starts_at.isoformat(),
-                         "clinician": str(slot.clinician.public_id)})
+    appointment_relationships_refresh([appointment])
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=AuditObject.APPOINTMENT,
+        object_id=str(appointment.public_id),
+        patient_id=patient.pk,
+        detail={
+            "slot": str(slot.public_id),
+            "starts_at": slot.starts_at.isoformat(),
+            "clinician": str(slot.clinician.public_id),
+        },
+    )
     notifications.appointment_booked(appointment)
     return appointment
 
 
-@_refusals_audited("appointment")
+@refusals_audited(AuditObject.APPOINTMENT)
 @transaction.atomic
 def appointment_move(*, actor: Actor, appointment: Appointment, new_slot: Slot, reason: str = "") -> Appointment:
-    """Move to another slot. One UPDATE takes the new slot and lets go of the old one, so the patient
-    never holds both and never loses both: if the new slot is taken, nothing changes."""
+    """Move to another slot at the same facility. One UPDATE takes the new slot and lets go of the old one,
+    so the patient never holds both and never loses both: if the new slot is taken, nothing changes."""
     now = clock.now()
-    appointment = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",)).select_related("patient", "facility").get(pk=appointment.pk)
+    )
     new_slot = _current_slot(new_slot)
-    _require_may_book(actor, patient=appointment.patient, facility=new_slot.facility)
+    require(actor=actor, action=Action.MOVE, patient=appointment.patient, facility_id=appointment.facility_id)
+    if new_slot.facility_id != appointment.facility_id:
+        raise Invalid(
+            f"An appointment at {appointment.facility.name} can be moved only to another time there. "
+            "To go elsewhere, cancel it and book again."
+        )
     if appointment.status != AppointmentStatus.BOOKED:
-        raise SchedulingRefused("Only a booked appointment can be moved.")
+        raise Invalid("Only a booked appointment can be moved.")
     if appointment.starts_at <= now:
-        raise SchedulingRefused("This appointment has already started, so it cannot be moved.")
+        raise Invalid("This appointment has already started, so it cannot be moved.")
     if new_slot.pk == appointment.slot_id:
-        raise SchedulingRefused("That is the time already booked.")
+        raise Invalid("That is the time already booked.")
     _check_slot_bookable(new_slot, appointment.appointment_type, now)
     _check_patient_free(appointment.patient, new_slot.starts_at, new_slot.ends_at, ignoring=appointment)
     old_start = appointment.starts_at
     appointment.slot = new_slot
     appointment.clinician = new_slot.clinician
-    appointment.facility = new_slot.facility
     appointment.starts_at = new_slot.starts_at
     appointment.duration_minutes = new_slot.minutes
     appointment.needs_rebooking = False
     appointment.calendar_sequence += 1
     appointment.updated_at = now
-    _save_holding(appointment, update_fields=["slot", "clinician", "facility", "starts_at", "duration_minutes",
-                                              "needs_rebooking", "calendar_sequence", "updated_at"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, object_type="appointment",
-                 object_id=str(appointment.public_id), patient_id=appointment.patient_id, reason=reason,
-                 detail={"moved_from": old_start.isoformat(), "moved_to": new_slot.starts_at.isoformat()})
+    _save_holding(
+        appointment,
+        update_fields=[
+            "slot",
+            "clinician",
+            "starts_at",
+            "duration_minutes",
+            "needs_rebooking",
+            "calendar_sequence",
+            "updated_at",
+        ],
+    )
+    appointment_relationships_refresh([appointment])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.APPOINTMENT,
+        object_id=str(appointment.public_id),
+        patient_id=appointment.patient_id,
+        reason=reason,
+        detail={"moved_from": old_start.isoformat(), "moved_to": new_slot.starts_at.isoformat()},
+    )
     notifications.appointment_moved(appointment, old_start)
     return appointment
 
 
-@_refusals_audited("appointment")
+@refusals_audited(AuditObject.APPOINTMENT)
 @transaction.atomic
 def appointment_cancel(*, actor: Actor, appointment: Appointment, reason: str) -> Appointment:
     """Cancel before the start, with a reason. The slot is free again at once."""
     now = clock.now()
-    appointment = Appointment.objects.select_for_update().select_related("patient", "facility").get(pk=appointment.pk)
-    _require_may_book(actor, patient=appointment.patient, facility=appointment.facility)
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",)).select_related("patient", "facility").get(pk=appointment.pk)
+    )
+    require(actor=actor, action=Action.CANCEL, patient=appointment.patient, facility_id=appointment.facility_id)
     if appointment.status != AppointmentStatus.BOOKED:
-        raise SchedulingRefused("Only a booked appointment can be cancelled.")
+        raise Invalid("Only a booked appointment can be cancelled.")
     if appointment.starts_at <= now:
-        raise SchedulingRefused("This appointment has already started, so it cannot be cancelled. "
-                                "Reception can record that the patient did not attend.")
+        raise Invalid(
+            "This appointment has already started, so it cannot be cancelled. "
+            "Reception can record that the patient did not attend."
+        )
     if not reason.strip():
-        raise SchedulingRefused("Say why the appointment is cancelled.")
+        raise Invalid(
+            "Say why the appointment is cancelled.", fields={"reason": "Say why the appointment is cancelled."}
+        )
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancellation_reason = reason.strip()[:300]
     appointment.needs_rebooking = False
     appointment.calendar_sequence += 1
     appointment.updated_at = now
-    appointment.save(update_fields=["status", "cancellation_reason", "needs_rebooking", "calendar_sequence",
-                                    "updated_at"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, object_type="appointment",
-                 object_id=str(appointment.public_id), patient_id=appointment.patient_id, reason=reason.strip(),
-                 detail={"status": AppointmentStatus.CANCELLED})
+    appointment.save(
+        update_fields=["status", "cancellation_reason", "needs_rebooking", "calendar_sequence", "updated_at"]
+    )
+    appointment_relationships_refresh([appointment])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.APPOINTMENT,
+        object_id=str(appointment.public_id),
+        patient_id=appointment.patient_id,
+        reason=reason.strip(),
+        detail={"status": AppointmentStatus.CANCELLED},
+    )
     notifications.appointment_cancelled(appointment)
     return appointment
 
 
-def _change_status(actor: Actor, appointment: Appointment, *, allowed_from: tuple[str, ...], to: str,
-                   permitted: Callable[[Appointment], bool], refusal: str, when_ok: Callable[[Appointment], str | None]
-                   ) -> Appointment:
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if not permitted(appointment):
-        raise NotPermitted(refusal)
+def _change_status(
+    actor: Actor,
+    appointment: Appointment,
+    *,
+    action: Action,
+    allowed_from: tuple[str, ...],
+    to: str,
+    when_ok: Callable[[Appointment], str | None],
+) -> Appointment:
+    # Lock the appointment only: its patient is read, not changed (and locking more invites deadlocks).
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("patient").get(pk=appointment.pk)
+    require(
+        actor=actor,
+        action=action,
+        patient=appointment.patient,
+        facility_id=appointment.facility_id,
+        clinician_id=appointment.clinician_id,
+    )
     if appointment.status not in allowed_from:
-        raise SchedulingRefused(f"This appointment is {appointment.get_status_display().lower()}, "
-                                "so that cannot be recorded.")
+        raise Invalid(f"This appointment is {appointment.get_status_display().lower()}, so that cannot be recorded.")
     if problem := when_ok(appointment):
-        raise SchedulingRefused(problem)
+        raise Invalid(problem)
     before = appointment.status
     appointment.status = to
     appointment.updated_at = clock.now()
     appointment.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, object_type="appointment",
-                 object_id=str(appointment.public_id), patient_id=appointment.patient_id,
-                 detail={"status": to, "was": before})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.APPOINTMENT,
+        object_id=str(appointment.public_id),
+        patient_id=appointment.patient_id,
+        detail={"status": to, "was": before},
+    )
     return appointment
 
 
@@ -515,35 +660,41 @@ def _after_start(appointment: Appointment) -> str | None:
     return None
 
 
-def _at_staff_facility(actor: Actor) -> Callable[[Appointment], bool]:
-    return lambda appointment: _staff_facility_id(actor) == appointment.facility_id
-
-
-@_refusals_audited("appointment")
+@refusals_audited(AuditObject.APPOINTMENT)
 @transaction.atomic
 def appointment_check_in(*, actor: Actor, appointment: Appointment) -> Appointment:
-    return _change_status(actor, appointment, allowed_from=(AppointmentStatus.BOOKED,), to=AppointmentStatus.ARRIVED,
-                          permitted=_at_staff_facility(actor), refusal="Only reception at the clinic checks patients in.",
-                          when_ok=_on_the_day)
+    return _change_status(
+        actor,
+        appointment,
+        action=Action.CHECK_IN,
+        allowed_from=(AppointmentStatus.BOOKED,),
+        to=AppointmentStatus.ARRIVED,
+        when_ok=_on_the_day,
+    )
 
 
-@_refusals_audited("appointment")
+@refusals_audited(AuditObject.APPOINTMENT)
 @transaction.atomic
 def appointment_mark_no_show(*, actor: Actor, appointment: Appointment) -> Appointment:
-    return _change_status(actor, appointment, allowed_from=(AppointmentStatus.BOOKED,), to=AppointmentStatus.NOSHOW,
-                          permitted=_at_staff_facility(actor),
-                          refusal="Only reception at the clinic records a missed appointment.", when_ok=_after_start)
+    return _change_status(
+        actor,
+        appointment,
+        action=Action.MARK_NO_SHOW,
+        allowed_from=(AppointmentStatus.BOOKED,),
+        to=AppointmentStatus.NOSHOW,
+        when_ok=_after_start,
+    )
 
 
-@_refusals_audited("appointment")
+@refusals_audited(AuditObject.APPOINTMENT)
 @transaction.atomic
 def appointment_complete(*, actor: Actor, appointment: Appointment) -> Appointment:
-    """The clinician marks the appointment done."""
-
-    def is_their_clinician(candidate: Appointment) -> bool:
-        return role_of(actor.user) in CLINICAL_ROLES and candidate.clinician_id == actor.user.clinician.pk
-
-    return _change_status(actor, appointment, allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
-                          to=AppointmentStatus.FULFILLED, permitted=is_their_clinician,
-                          refusal="Only the clinician seeing the patient marks the appointment done.",
-                          when_ok=_on_the_day)
+    """The clinician seeing the patient marks the appointment done."""
+    return _change_status(
+        actor,
+        appointment,
+        action=Action.COMPLETE,
+        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
+        to=AppointmentStatus.FULFILLED,
+        when_ok=_on_the_day,
+    )

@@ -52,9 +52,16 @@ def test_a_signed_in_browser_session_does_not_authenticate_the_api(world, client
 
 def test_token_requests_need_no_csrf_token(schedule, token_for):
     strict = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {token_for(schedule.reception)}"})
-    response = strict.post("/api/appointments", {"patient": str(schedule.alice.public_id),
-                                                 "slot": str(slot_at(schedule, 0, dt.time(9)).public_id)},
-                           content_type="application/json")
+    response = strict.post(
+        "/api/appointments",
+        {
+            "patient": str(schedule.alice.public_id),
+            "slot": str(slot_at(schedule, 0, dt.time(9)).public_id),
+            "appointment_type": "Routine Consultation",
+            "reason": "Check-up",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 201
 
 

@@ -20,9 +20,16 @@ def test_the_openapi_description_lists_the_booking_endpoint(client):
     assert description["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
     schema = description["components"]["schemas"]["BookingIn"]
     assert set(schema["required"]) == {"patient", "slot"}
-    for path in ("/api/slots", "/api/patients", "/api/patients/{patient_id}", "/api/appointments/{appointment_id}/move",
-                 "/api/appointments/{appointment_id}/cancel", "/api/appointments/{appointment_id}/check-in",
-                 "/api/appointments/{appointment_id}/no-show", "/api/appointments/{appointment_id}/complete"):
+    for path in (
+        "/api/slots",
+        "/api/patients",
+        "/api/patients/{patient_id}",
+        "/api/appointments/{appointment_id}/move",
+        "/api/appointments/{appointment_id}/cancel",
+        "/api/appointments/{appointment_id}/check-in",
+        "/api/appointments/{appointment_id}/no-show",
+        "/api/appointments/{appointment_id}/complete",
+    ):
         assert path in description["paths"]
 
 

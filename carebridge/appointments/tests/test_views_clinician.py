@@ -5,20 +5,27 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from carebridge.audit.models import AuditAction, AuditEvent
+from carebridge.audit.models import AuditAction, AuditEvent, AuditObject
 from carebridge.core.actor import Actor
 from carebridge.scheduling import services
 from carebridge.scheduling.models import Appointment, AppointmentStatus
-from carebridge.testing.schedule import slot_at
+from carebridge.testing.days import long_day
+from carebridge.testing.schedule import schedule_day, slot_at
 
 NINE = dt.time(9, 0)
+# The schedule's Monday (its 'today') and the day after, as the day pages take them.
+MONDAY, TUESDAY = schedule_day(0).isoformat(), schedule_day(1).isoformat()
 MY_DAY = reverse("scheduling:my_day")
 
 
 def _booked(world, day_offset=0) -> Appointment:
-    return services.appointment_book(actor=Actor.command_line(world.reception), patient=world.alice,
-                                     slot=slot_at(world, day_offset, NINE), appointment_type="Routine Consultation",
-                                     reason="Blood pressure review")
+    return services.appointment_book(
+        actor=Actor.command_line(world.reception),
+        patient=world.alice,
+        slot=slot_at(world, day_offset, NINE),
+        appointment_type="Routine Consultation",
+        reason="Blood pressure review",
+    )
 
 
 def _complete_url(appointment) -> str:
@@ -30,12 +37,12 @@ def test_the_gp_sees_their_day_with_links_to_the_record(schedule, client_for):
     response = client_for(schedule.gp).get(MY_DAY)
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<h1>My day</h1>" in page and "Monday 30 November 2026 (today)" in page
+    assert "<h1>My day</h1>" in page and f"{long_day(schedule_day(0))} (today)" in page
     assert reverse("records:record", args=[schedule.alice.public_id]) in page
     assert "ARCHER, Alice" in page and "Blood pressure review" in page
     assert _complete_url(appointment) in page
-    read = AuditEvent.objects.get(actor=schedule.gp, action=AuditAction.VIEW, object_type="clinician_day")
-    assert read.detail["patients"] == [str(schedule.alice.public_id)]
+    read = AuditEvent.objects.get(actor=schedule.gp, action=AuditAction.SEARCH, object_type=AuditObject.CLINICIAN_DAY)
+    assert read.patient_id == schedule.alice.pk
 
 
 def test_another_clinicians_day_is_not_shown(schedule, client_for):
@@ -47,8 +54,8 @@ def test_another_clinicians_day_is_not_shown(schedule, client_for):
 def test_the_gp_marks_an_appointment_done(schedule, client_for):
     appointment = _booked(schedule)
     client = client_for(schedule.gp)
-    response = client.post(_complete_url(appointment), {"date": "2026-11-30"})
-    assert response.status_code == 302 and response["Location"] == MY_DAY + "?date=2026-11-30"
+    response = client.post(_complete_url(appointment), {"date": MONDAY})
+    assert response.status_code == 302 and response["Location"] == MY_DAY + f"?date={MONDAY}"
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.FULFILLED
     page = client.get(response["Location"]).content.decode()
@@ -59,10 +66,11 @@ def test_the_gp_marks_an_appointment_done(schedule, client_for):
 def test_an_appointment_on_another_day_cannot_be_marked_done(schedule, client_for):
     appointment = _booked(schedule, day_offset=1)
     client = client_for(schedule.gp)
-    assert _complete_url(appointment) not in client.get(MY_DAY, {"date": "2026-12-01"}).content.decode()
-    response = client.post(_complete_url(appointment), {"date": "2026-12-01"})
+    assert _complete_url(appointment) not in client.get(MY_DAY, {"date": TUESDAY}).content.decode()
+    response = client.post(_complete_url(appointment), {"date": TUESDAY})
     page = response.content.decode()
-    assert response.status_code == 200 and "There is a problem" in page
+    # A rule broken, not access refused: the day is shown again with the reason, and nothing is audited.
+    assert response.status_code == 422 and "There is a problem" in page
     assert "Patients can be checked in only on the day of their appointment." in page
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
@@ -71,15 +79,18 @@ def test_an_appointment_on_another_day_cannot_be_marked_done(schedule, client_fo
 def test_only_the_clinician_seeing_the_patient_marks_it_done(schedule, client_for):
     # The practice nurse may open Alice's record, but the appointment is the GP's.
     appointment = _booked(schedule)
-    response = client_for(schedule.nurse).post(_complete_url(appointment), {"date": "2026-11-30"})
+    response = client_for(schedule.nurse).post(_complete_url(appointment), {"date": MONDAY})
+    assert response.status_code == 403
     assert "Only the clinician seeing the patient marks the appointment done." in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
+    denial = AuditEvent.objects.get(actor=schedule.nurse, action=AuditAction.DENY)
+    assert denial.object_type == AuditObject.APPOINTMENT and denial.patient_id == schedule.alice.pk
 
 
 def test_a_clinician_without_a_relationship_gets_404(schedule, client_for):
     appointment = _booked(schedule)
-    response = client_for(schedule.other_gp).post(_complete_url(appointment), {"date": "2026-11-30"})
+    response = client_for(schedule.other_gp).post(_complete_url(appointment), {"date": MONDAY})
     assert response.status_code == 404
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
@@ -89,14 +100,32 @@ def test_a_clinician_without_a_relationship_gets_404(schedule, client_for):
 
 @pytest.mark.parametrize("name", ["reception", "manager", "alice_user", "porter", "admin", "privacy"])
 def test_my_day_is_for_clinicians_only(schedule, client_for, name):
+    _booked(schedule)
+    user = getattr(schedule, name)
+    assert client_for(user).get(MY_DAY).status_code == 404
+    assert (
+        AuditEvent.objects.filter(actor=user, action=AuditAction.DENY, object_type=AuditObject.CLINICIAN_DAY).count()
+        == 1
+    )
+
+
+# Reception and the manager (at Alice's surgery) and Alice herself may see her record, so the service
+# answers that it is not theirs to do (403); the porter, admin and privacy officer may not see her (404).
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("reception", 403), ("manager", 403), ("alice_user", 403), ("porter", 404), ("admin", 404), ("privacy", 404)],
+)
+def test_only_clinicians_mark_appointments_done(schedule, client_for, name, status):
     appointment = _booked(schedule)
     user = getattr(schedule, name)
-    client = client_for(user)
-    assert client.get(MY_DAY).status_code == 404
-    assert client.post(_complete_url(appointment), {"date": "2026-11-30"}).status_code == 404
+    response = client_for(user).post(_complete_url(appointment), {"date": MONDAY})
+    assert response.status_code == status
+    if status == 403:
+        assert "Only the clinician seeing the patient marks the appointment done." in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
-    assert AuditEvent.objects.filter(actor=user, action=AuditAction.DENY, object_type="clinician_day").count() == 2
+    denial = AuditEvent.objects.get(actor=user, action=AuditAction.DENY)
+    assert denial.patient_id == schedule.alice.pk
 
 
 def test_marking_done_needs_a_post(schedule, client_for):

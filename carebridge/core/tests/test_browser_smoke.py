@@ -17,8 +17,14 @@ NHS_BLUE = "rgb(0, 94, 184)"  # #005eb8, the header's colour in the NHS.UK desig
 
 
 def test_a_system_administrator_signs_in_to_an_nhs_styled_home_page(page, live_server):
-    user_create(actor=Actor.command_line(), username="ada.admin", kind=AccountKind.SYSTEM_ADMIN,
-                password="a long enough passphrase", first_name="Ada", last_name="Lovelace")
+    user_create(
+        actor=Actor.command_line(),
+        username="ada.admin",
+        kind=AccountKind.SYSTEM_ADMIN,
+        password="a long enough passphrase",
+        first_name="Ada",
+        last_name="Lovelace",
+    )
     # The first answer for each URL: a fresh browser context has nothing cached, so a file that is
     # served answers 200 (later pages may get 304 when the browser revalidates it).
     first_status = {}

@@ -23,8 +23,15 @@ WARNINGS = FIXTURES / "warnings"
 COURSEWORK = (Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "coursework").resolve()
 
 DOMAIN_MODELS = (Facility, Clinician, StaffMember, Patient, Appointment, Prescription, Referral)
-FILE_NAMES = ("facilities.csv", "clinicians.csv", "staff.csv", "patients.csv", "appointments.csv",
-              "prescriptions.csv", "referrals.csv")
+FILE_NAMES = (
+    "facilities.csv",
+    "clinicians.csv",
+    "staff.csv",
+    "patients.csv",
+    "appointments.csv",
+    "prescriptions.csv",
+    "referrals.csv",
+)
 # A fixed moment, so timestamps set on import are predictable.
 FROZEN_AT = dt.datetime(2025, 10, 1, 8, 0, tzinfo=dt.UTC)
 

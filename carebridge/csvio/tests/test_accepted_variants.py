@@ -104,8 +104,9 @@ HEADER = "patient_id,first_name,last_name,date_of_birth,registration_date,gp_sur
 
 def test_line_numbers_count_lines_in_the_file_not_rows(tmp_path):
     # A quoted value may hold a line break; the row after it starts two lines further down.
-    text = "\r\n".join([HEADER, 'P1,"Mary\r\nAnne",Smith,1980-01-01,2020-01-01,S101', "",
-                        "P2,Tom,Jones,1980-13-01,2020-01-01,S101"])
+    text = "\r\n".join(
+        [HEADER, 'P1,"Mary\r\nAnne",Smith,1980-01-01,2020-01-01,S101', "", "P2,Tom,Jones,1980-13-01,2020-01-01,S101"]
+    )
 
     report = dataset_import(directory=_patients_with(tmp_path, text), actor=Actor.command_line())
 
@@ -121,8 +122,10 @@ def test_line_numbers_with_old_mac_line_endings(tmp_path):
 
 
 def test_optional_columns_may_be_left_out(tmp_path):
-    report = dataset_import(directory=_patients_with(tmp_path, HEADER + "\nP1,Mary,Smith,1980-01-01,2020-01-01,S101"),
-                            actor=Actor.command_line())
+    report = dataset_import(
+        directory=_patients_with(tmp_path, HEADER + "\nP1,Mary,Smith,1980-01-01,2020-01-01,S101"),
+        actor=Actor.command_line(),
+    )
 
     assert report.stored
     assert [p.column for p in report.warnings] == []  # the NHS number column is absent, not empty
@@ -139,6 +142,8 @@ def test_file_names_in_any_case_and_tsv(tmp_path):
 
     assert report.stored
     assert list(report.files) == ["Facilities.CSV", "patients.tsv"]
-    assert report.notes == ["readme.csv is not one of the files Carebridge imports (facilities.csv, clinicians.csv, "
-                            "staff.csv, patients.csv, appointments.csv, prescriptions.csv, referrals.csv); it was "
-                            "left out."]
+    assert report.notes == [
+        "readme.csv is not one of the files Carebridge imports (facilities.csv, clinicians.csv, "
+        "staff.csv, patients.csv, appointments.csv, prescriptions.csv, referrals.csv); it was "
+        "left out."
+    ]

@@ -34,18 +34,30 @@ def test_time_out_of_range():
         cells.time("24:00", _no_warning)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("20mg", (Decimal("20"), "mg")), ("100units/ml", (Decimal("100"), "units/ml")),
-    ("400mcg", (Decimal("400"), "mcg")), ("2.5 mg", (Decimal("2.5"), "mg")), ("1 spray bottle", (1, "spray bottle")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20mg", (Decimal("20"), "mg")),
+        ("100units/ml", (Decimal("100"), "units/ml")),
+        ("400mcg", (Decimal("400"), "mcg")),
+        ("2.5 mg", (Decimal("2.5"), "mg")),
+        ("1 spray bottle", (1, "spray bottle")),
+    ],
+)
 def test_amounts_with_units(text, expected):
     assert cells.amount_with_unit("20mg")(text, _no_warning) == expected
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("mg", "not an amount followed by a unit"), ("20", "has no unit"), ("1,000mg", "not an amount"),
-    ("123456789mg", "too many digits"), ("0.12345mg", "too many digits"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("mg", "not an amount followed by a unit"),
+        ("20", "has no unit"),
+        ("1,000mg", "not an amount"),
+        ("123456789mg", "too many digits"),
+        ("0.12345mg", "too many digits"),
+    ],
+)
 def test_unreadable_amounts(text, words):
     with pytest.raises(CellError, match=words):
         cells.amount_with_unit("20mg")(text, _no_warning)
@@ -61,10 +73,16 @@ def test_nhs_number_failing_the_check_is_a_warning():
     assert "fails the NHS number check" in warnings[0]
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("9.43477E+09", "A spreadsheet has changed this number"), ("1,23E+09", "A spreadsheet"),
-    ("123456789", "has 9 digits"), ("12345678901", "has 11 digits"), ("943476591X", "10 digits and nothing else"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("9.43477E+09", "A spreadsheet has changed this number"),
+        ("1,23E+09", "A spreadsheet"),
+        ("123456789", "has 9 digits"),
+        ("12345678901", "has 11 digits"),
+        ("943476591X", "10 digits and nothing else"),
+    ],
+)
 def test_nhs_numbers_refused(text, words):
     with pytest.raises(CellError, match=words):
         cells.nhs_number(text, _no_warning)
@@ -81,11 +99,19 @@ def test_phone_numbers_refused(text, words):
         cells.phone(text, _no_warning)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Dr. David", ("Dr.", "David")), ("Sister Mary", ("Sister", "Mary")), ("Nurse Jane", ("Nurse", "Jane")),
-    ("Prof. Ann Marie", ("Prof.", "Ann Marie")), ("Dr Helen", ("Dr", "Helen")), ("David", ("", "David")),
-    ("Drew", ("", "Drew")), ("Dr.", ("", "Dr.")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dr. David", ("Dr.", "David")),
+        ("Sister Mary", ("Sister", "Mary")),
+        ("Nurse Jane", ("Nurse", "Jane")),
+        ("Prof. Ann Marie", ("Prof.", "Ann Marie")),
+        ("Dr Helen", ("Dr", "Helen")),
+        ("David", ("", "David")),
+        ("Drew", ("", "Drew")),
+        ("Dr.", ("", "Dr.")),
+    ],
+)
 def test_honorific_is_split_off(text, expected):
     assert cells.name_with_honorific(text, _no_warning) == expected
 
@@ -95,8 +121,9 @@ def test_registration_numbers(text):
     assert cells.registration_number(text, _no_warning) == text.upper()
 
 
-@pytest.mark.parametrize(("text", "words"), [("654321", "has 6 digits"), ("7.65E+06", "A spreadsheet"),
-                                             ("N65432", "not a GMC")])
+@pytest.mark.parametrize(
+    ("text", "words"), [("654321", "has 6 digits"), ("7.65E+06", "A spreadsheet"), ("N65432", "not a GMC")]
+)
 def test_registration_numbers_refused(text, words):
     with pytest.raises(CellError, match=words):
         cells.registration_number(text, _no_warning)
@@ -109,12 +136,15 @@ def test_vocabulary_ignores_case_and_punctuation():
         parse("Started", _no_warning)
 
 
-@pytest.mark.parametrize(("text", "open_days"), [
-    ("Mon-Fri: 8:00-18:00, Sat: 8:00-12:00", {0, 1, 2, 3, 4, 5}),
-    ("Mon-Fri: 8:30-17:30, Sat: 9:00-13:00, Sun: Closed", {0, 1, 2, 3, 4, 5}),
-    ("Monday to Friday 08.00 - 18.30", {0, 1, 2, 3, 4}),
-    ("Fri-Mon 9-17", {4, 5, 6, 0}),
-])
+@pytest.mark.parametrize(
+    ("text", "open_days"),
+    [
+        ("Mon-Fri: 8:00-18:00, Sat: 8:00-12:00", {0, 1, 2, 3, 4, 5}),
+        ("Mon-Fri: 8:30-17:30, Sat: 9:00-13:00, Sun: Closed", {0, 1, 2, 3, 4, 5}),
+        ("Monday to Friday 08.00 - 18.30", {0, 1, 2, 3, 4}),
+        ("Fri-Mon 9-17", {4, 5, 6, 0}),
+    ],
+)
 def test_opening_hours_days(text, open_days):
     hours = opening_hours.parse(text)
     assert {day for day in range(7) if hours.is_open_on(day)} == open_days

@@ -159,8 +159,10 @@ def test_progress_rewrites_one_line_per_file():
     progress("patients.csv", 20_500, True)
     progress("appointments.csv", 3, True)
 
-    assert out.getvalue() == ("\rpatients.csv: 10,000 rows read\rpatients.csv: 20,000 rows read"
-                              "\rpatients.csv: 20,500 rows read - done\n\rappointments.csv: 3 rows read - done\n")
+    assert out.getvalue() == (
+        "\rpatients.csv: 10,000 rows read\rpatients.csv: 20,000 rows read"
+        "\rpatients.csv: 20,500 rows read - done\n\rappointments.csv: 3 rows read - done\n"
+    )
 
 
 @pytest.mark.django_db
@@ -226,8 +228,11 @@ def test_cli_errors_exit_1_without_a_traceback(cli_env, make_dataset):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("args", [("import-csv", "/no/such/folder"), ("import-csv",), ("import_csv", "--bogus", ".")],
-                         ids=["missing folder", "no folder given", "unknown option"])
+@pytest.mark.parametrize(
+    "args",
+    [("import-csv", "/no/such/folder"), ("import-csv",), ("import_csv", "--bogus", ".")],
+    ids=["missing folder", "no folder given", "unknown option"],
+)
 def test_cli_usage_errors_exit_2(cli_env, args):
     result = _carebridge(cli_env, *args)
 

@@ -19,12 +19,21 @@ from carebridge.scheduling.models import Appointment
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not COURSEWORK.is_dir(),
-                       reason=f"the coursework data set is not at {COURSEWORK} (it sits beside the repository)"),
+    pytest.mark.skipif(
+        not COURSEWORK.is_dir(),
+        reason=f"the coursework data set is not at {COURSEWORK} (it sits beside the repository)",
+    ),
 ]
 
-ROWS_PER_FILE = {"facilities.csv": 6, "clinicians.csv": 12, "staff.csv": 16, "patients.csv": 10,
-                 "appointments.csv": 12, "prescriptions.csv": 10, "referrals.csv": 10}
+ROWS_PER_FILE = {
+    "facilities.csv": 6,
+    "clinicians.csv": 12,
+    "staff.csv": 16,
+    "patients.csv": 10,
+    "appointments.csv": 12,
+    "prescriptions.csv": 10,
+    "referrals.csv": 10,
+}
 
 
 def _warnings_at(report, file: str, column: str) -> list[int]:
@@ -79,8 +88,9 @@ def test_referrals_from_a_surgery_other_than_the_patients_own(report):
 
 def test_completed_referral_with_a_scheduled_appointment(report):
     (warning,) = [p for p in report.warnings if p.file == "referrals.csv" and p.column == "status"]
-    assert str(warning).startswith("referrals.csv:2: status: The referral is Completed, but its appointment A005 "
-                                   "is still Scheduled")
+    assert str(warning).startswith(
+        "referrals.csv:2: status: The referral is Completed, but its appointment A005 is still Scheduled"
+    )
 
 
 def test_sunday_appointments_at_surgeries_closed_on_sundays(report):
@@ -102,7 +112,11 @@ def test_mapping_of_coursework_values(report):
     assert (david.honorific, david.first_name, david.registration_number) == ("Dr.", "David", "7654321")
     assert Clinician.objects.get(source_id="C009").honorific == "Sister"
     assert Facility.objects.get(source_id="H001").specialities_offered == [
-        "Cardiology", "Neurology", "Emergency Medicine", "General Surgery"]
+        "Cardiology",
+        "Neurology",
+        "Emergency Medicine",
+        "General Surgery",
+    ]
     insulin = Prescription.objects.get(source_id="RX007")
     assert (insulin.dose_value, insulin.dose_unit) == (100, "units/ml")
     assert (insulin.quantity_value, insulin.quantity_unit) == (1, "pen")
@@ -136,20 +150,29 @@ def test_export_bytes(report, tmp_path):
 
 
 def test_a_second_import_changes_nothing(report):
-    snapshot = {model.__name__: [model_to_dict(obj) | {"pk": obj.pk, "public_id": obj.public_id,
-                                                        "updated_at": getattr(obj, "updated_at", None)}
-                                 for obj in model.objects.order_by("pk")]
-                for model in DOMAIN_MODELS}
+    snapshot = {
+        model.__name__: [
+            model_to_dict(obj)
+            | {"pk": obj.pk, "public_id": obj.public_id, "updated_at": getattr(obj, "updated_at", None)}
+            for obj in model.objects.order_by("pk")
+        ]
+        for model in DOMAIN_MODELS
+    }
 
     again = dataset_import(directory=COURSEWORK, actor=Actor.command_line())
 
     assert again.stored
     assert {name: (c.created, c.updated, c.unchanged) for name, c in again.files.items()} == {
-        name: (0, 0, rows) for name, rows in ROWS_PER_FILE.items()}
-    assert {model.__name__: [model_to_dict(obj) | {"pk": obj.pk, "public_id": obj.public_id,
-                                                   "updated_at": getattr(obj, "updated_at", None)}
-                             for obj in model.objects.order_by("pk")]
-            for model in DOMAIN_MODELS} == snapshot
+        name: (0, 0, rows) for name, rows in ROWS_PER_FILE.items()
+    }
+    assert {
+        model.__name__: [
+            model_to_dict(obj)
+            | {"pk": obj.pk, "public_id": obj.public_id, "updated_at": getattr(obj, "updated_at", None)}
+            for obj in model.objects.order_by("pk")
+        ]
+        for model in DOMAIN_MODELS
+    } == snapshot
 
 
 def test_opening_hours_text_becomes_structured_weekly_hours(report):
@@ -157,8 +180,10 @@ def test_opening_hours_text_becomes_structured_weekly_hours(report):
     from carebridge.scheduling.models import OpeningTime
 
     def hours(source_id):
-        return {(row.weekday, f"{row.opens:%H:%M}-{row.closes:%H:%M}")
-                for row in OpeningTime.objects.filter(facility=Facility.objects.get(source_id=source_id))}
+        return {
+            (row.weekday, f"{row.opens:%H:%M}-{row.closes:%H:%M}")
+            for row in OpeningTime.objects.filter(facility=Facility.objects.get(source_id=source_id))
+        }
 
     # "Mon-Fri: 8:00-18:00, Sat: 8:00-12:00"
     assert hours("S001") == {*((day, "08:00-18:00") for day in range(5)), (5, "08:00-12:00")}

@@ -43,8 +43,13 @@ CASES = [
     ("birth_in_future", "patients.csv", 2, "date_of_birth", "is in the future"),
     ("not_whole_number", "appointments.csv", 2, "duration_minutes", "'15 mins' is not a whole number"),
     ("too_long", "staff.csv", 2, "first_name", "too long: at most 100 characters"),
-    ("value_in_unnamed_column", "patients.csv", 3, "(column 15, which has no name)",
-     "a value ('see notes') in a column that has no name"),
+    (
+        "value_in_unnamed_column",
+        "patients.csv",
+        3,
+        "(column 15, which has no name)",
+        "a value ('see notes') in a column that has no name",
+    ),
 ]
 
 
@@ -61,8 +66,9 @@ def test_bad_input_is_reported_and_nothing_is_written(make_dataset, case, file, 
 
     assert report.has_errors
     assert not report.stored
-    matching = [problem for problem in report.errors
-                if (problem.file, problem.line, problem.column) == (file, line, column)]
+    matching = [
+        problem for problem in report.errors if (problem.file, problem.line, problem.column) == (file, line, column)
+    ]
     assert matching, f"no error at {file}:{line}: {column}; got {[str(p) for p in report.errors]}"
     assert words in matching[0].message
     assert str(matching[0]).startswith(f"{file}:{line}: {column}: ")
@@ -87,14 +93,17 @@ def test_nhs_number_already_held_by_another_patient(make_dataset, tmp_path):
     folder.mkdir()
     (folder / "patients.csv").write_text(
         "patient_id,first_name,last_name,date_of_birth,nhs_number,gender,registration_date,gp_surgery_id\n"
-        "P201,Nina,Holt,1990-01-01,943 476 5919,F,2020-01-01,S101", encoding="utf-8")
+        "P201,Nina,Holt,1990-01-01,943 476 5919,F,2020-01-01,S101",
+        encoding="utf-8",
+    )
     before = row_counts()
 
     report = dataset_import(directory=folder, actor=Actor.command_line())
 
     (problem,) = report.errors
     assert str(problem).startswith(
-        "patients.csv:2: nhs_number: NHS number 943 476 5919 already belongs to patient P101")
+        "patients.csv:2: nhs_number: NHS number 943 476 5919 already belongs to patient P101"
+    )
     assert row_counts() == before
 
 
@@ -104,8 +113,10 @@ def test_reference_to_a_file_not_in_the_import_and_not_in_the_database(make_data
     report = dataset_import(directory=folder, actor=Actor.command_line())
 
     first = report.errors[0]
-    assert str(first).startswith("appointments.csv:2: patient_id: There is no patient P101 in Carebridge, and "
-                                 "patients.csv is not part of this import")
+    assert str(first).startswith(
+        "appointments.csv:2: patient_id: There is no patient P101 in Carebridge, and "
+        "patients.csv is not part of this import"
+    )
     assert row_counts()["Appointment"] == 0
 
 

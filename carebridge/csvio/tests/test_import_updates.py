@@ -9,8 +9,8 @@ import pytest
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core import clock
 from carebridge.core.actor import Actor
-from carebridge.csvio.services import dataset_export, dataset_import, dataset_import_rows
 from carebridge.csvio import importer
+from carebridge.csvio.services import dataset_export, dataset_import, dataset_import_rows
 from carebridge.csvio.tests.conftest import DOMAIN_MODELS, FILE_NAMES, FROZEN_AT, GOOD, WARNINGS, row_counts
 from carebridge.organisations.models import Facility
 from carebridge.patients.models import Patient
@@ -40,8 +40,9 @@ def test_a_changed_row_is_updated_and_only_that_row(tmp_path):
     folder = tmp_path / "changed"
     shutil.copytree(GOOD, folder)
     path = folder / "patients.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("P101,Alice,Hughes", "P101,Alice,Hughes-Smith"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("P101,Alice,Hughes", "P101,Alice,Hughes-Smith"), encoding="utf-8"
+    )
     later = FROZEN_AT + dt.timedelta(days=3)
     clock.freeze(later)
 
@@ -60,7 +61,9 @@ def test_a_column_left_out_leaves_that_field_as_it_is(tmp_path):
     folder.mkdir()
     (folder / "patients.csv").write_text(
         "patient_id,first_name,last_name,date_of_birth,registration_date,gp_surgery_id\n"
-        "P101,Alice,Hughes,1970-02-11,2010-06-01,S101", encoding="utf-8")
+        "P101,Alice,Hughes,1970-02-11,2010-06-01,S101",
+        encoding="utf-8",
+    )
 
     report = dataset_import(directory=folder, actor=Actor.command_line())
 
@@ -71,13 +74,23 @@ def test_a_column_left_out_leaves_that_field_as_it_is(tmp_path):
 def test_records_made_in_carebridge_export_with_their_public_id_and_import_back(tmp_path):
     dataset_import(directory=GOOD, actor=Actor.command_line())
     made_here = Patient.objects.create(
-        first_name="Noor", last_name="Said", date_of_birth=dt.date(2000, 1, 1), nhs_number="4505577104",
-        nhs_number_verified=True, registration_date=dt.date(2025, 1, 1),
-        registered_surgery=Facility.objects.get(source_id="S102"), created_at=FROZEN_AT, updated_at=FROZEN_AT)
+        first_name="Noor",
+        last_name="Said",
+        date_of_birth=dt.date(2000, 1, 1),
+        nhs_number="4505577104",
+        nhs_number_verified=True,
+        registration_date=dt.date(2025, 1, 1),
+        registered_surgery=Facility.objects.get(source_id="S102"),
+        created_at=FROZEN_AT,
+        updated_at=FROZEN_AT,
+    )
     exported = tmp_path / "exported"
     dataset_export(directory=exported, actor=Actor.command_line())
-    assert (exported / "patients.csv").read_text(encoding="utf-8").endswith(
-        f"\n{made_here.public_id.hex},Noor,Said,2000-01-01,4505577104,U,,,,,,,2025-01-01,S102")
+    assert (
+        (exported / "patients.csv")
+        .read_text(encoding="utf-8")
+        .endswith(f"\n{made_here.public_id.hex},Noor,Said,2000-01-01,4505577104,U,,,,,,,2025-01-01,S102")
+    )
 
     report = dataset_import(directory=exported, actor=Actor.command_line())
 
@@ -129,24 +142,44 @@ def test_progress_is_reported_per_file():
     dataset_import(directory=GOOD, actor=Actor.command_line(), progress=lambda *args: seen.append(args))
 
     assert [item for item in seen if item[2]] == [
-        ("facilities.csv", 3, True), ("clinicians.csv", 5, True), ("staff.csv", 3, True), ("patients.csv", 3, True),
-        ("appointments.csv", 4, True), ("prescriptions.csv", 3, True), ("referrals.csv", 2, True)]
+        ("facilities.csv", 3, True),
+        ("clinicians.csv", 5, True),
+        ("staff.csv", 3, True),
+        ("patients.csv", 3, True),
+        ("appointments.csv", 4, True),
+        ("prescriptions.csv", 3, True),
+        ("referrals.csv", 2, True),
+    ]
 
 
-FACILITY = {"facility_id": "S9", "facility_name": "Demo Surgery", "facility_type": "GP Surgery",
-            "address": "1 Demo Road, Leeds", "postcode": "LS1 1AA"}
+FACILITY = {
+    "facility_id": "S9",
+    "facility_name": "Demo Surgery",
+    "facility_type": "GP Surgery",
+    "address": "1 Demo Road, Leeds",
+    "postcode": "LS1 1AA",
+}
 
 
 def _patient(number: int) -> dict[str, str]:
-    return {"patient_id": f"P{number}", "first_name": "Demo", "last_name": f"Patient{number}",
-            "date_of_birth": "1990-01-01", "registration_date": "2020-01-01", "gp_surgery_id": "S9"}
+    return {
+        "patient_id": f"P{number}",
+        "first_name": "Demo",
+        "last_name": f"Patient{number}",
+        "date_of_birth": "1990-01-01",
+        "registration_date": "2020-01-01",
+        "gp_surgery_id": "S9",
+    }
 
 
 def test_rows_can_be_handed_in_directly_in_any_order():
     report = dataset_import_rows(
-        rows_by_file={"patients.csv": ((line, _patient(line)) for line in range(2, 2002)),
-                      "facilities.csv": [(2, FACILITY)]},
-        actor=Actor.command_line())
+        rows_by_file={
+            "patients.csv": ((line, _patient(line)) for line in range(2, 2002)),
+            "facilities.csv": [(2, FACILITY)],
+        },
+        actor=Actor.command_line(),
+    )
 
     assert report.stored
     assert _counts(report) == {"facilities.csv": (1, 0, 0), "patients.csv": (2000, 0, 0)}
@@ -154,8 +187,9 @@ def test_rows_can_be_handed_in_directly_in_any_order():
 
 
 def test_rows_with_an_unknown_column_are_refused():
-    report = dataset_import_rows(rows_by_file={"facilities.csv": [(2, FACILITY | {"colour": "blue"})]},
-                                 actor=Actor.command_line())
+    report = dataset_import_rows(
+        rows_by_file={"facilities.csv": [(2, FACILITY | {"colour": "blue"})]}, actor=Actor.command_line()
+    )
 
     (problem,) = report.errors
     assert str(problem).startswith("facilities.csv:1: colour: This is not a column of facilities.csv")

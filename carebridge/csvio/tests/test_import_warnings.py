@@ -72,17 +72,25 @@ def test_warnings_keep_every_row(report):
     assert report.stored
     assert not report.has_errors
     assert {name: counts.created for name, counts in report.files.items()} == {
-        "facilities.csv": 5, "clinicians.csv": 10, "staff.csv": 4, "patients.csv": 7, "appointments.csv": 12,
-        "prescriptions.csv": 9, "referrals.csv": 10}
+        "facilities.csv": 5,
+        "clinicians.csv": 10,
+        "staff.csv": 4,
+        "patients.csv": 7,
+        "appointments.csv": 12,
+        "prescriptions.csv": 9,
+        "referrals.csv": 10,
+    }
 
 
 def test_exactly_the_expected_warnings(report):
     assert sorted((p.file, p.line, p.column) for p in report.warnings) == sorted(
-        (file, line, column) for file, line, column, _ in EXPECTED)
+        (file, line, column) for file, line, column, _ in EXPECTED
+    )
 
 
-@pytest.mark.parametrize(("file", "line", "column", "words"), EXPECTED,
-                         ids=[f"{file}:{line}:{column}" for file, line, column, _ in EXPECTED])
+@pytest.mark.parametrize(
+    ("file", "line", "column", "words"), EXPECTED, ids=[f"{file}:{line}:{column}" for file, line, column, _ in EXPECTED]
+)
 def test_warning(report, file, line, column, words):
     messages = [p.message for p in report.warnings if (p.file, p.line, p.column) == (file, line, column)]
     assert any(words in message for message in messages), messages

@@ -99,12 +99,23 @@ def run_queued_mail() -> list[str]:
 
     from carebridge.core import clock
 
-    worker = Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-                    max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
     outcomes = []
     while True:
-        due = (DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=DELIVER_EMAIL_TASK)
-               .filter(Q(run_after=get_date_max()) | Q(run_after__lte=clock.now())).first())
+        due = (
+            DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=DELIVER_EMAIL_TASK)
+            .filter(Q(run_after=get_date_max()) | Q(run_after__lte=clock.now()))
+            .first()
+        )
         if due is None:
             return outcomes
         due.claim(worker.worker_id)
@@ -136,6 +147,7 @@ def body_of(message: Message) -> str:
 
 
 # --- A strict iCalendar reader (RFC 5545), for checking what we send ----------------------------------
+
 
 @dataclass
 class Property:
@@ -220,7 +232,7 @@ def _parse_line(line: str) -> Property:
             parts.append(current)
             current = ""
             if character == ":":
-                value = line[index + 1:]
+                value = line[index + 1 :]
                 break
             continue
         current += character

@@ -28,10 +28,14 @@ from carebridge.delivery.tests.mail_testing import (  # noqa: F401 (mail_server 
     queued_deliveries,
     run_queued_mail,
 )
+from carebridge.testing.days import BASE_DAY
 
-NOON = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
-CALENDAR = {"filename": "appointment.ics", "content_type": "text/calendar; method=REQUEST",
-            "content": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"}
+NOON = clock.london_datetime(BASE_DAY, dt.time(12, 0))
+CALENDAR = {
+    "filename": "appointment.ics",
+    "content_type": "text/calendar; method=REQUEST",
+    "content": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n",
+}
 
 
 @pytest.fixture
@@ -41,8 +45,14 @@ def frozen_clock():
 
 
 def queue_one(key: str = "test:one", **overrides) -> OutboundEmail:
-    fields = {"recipient": "alice@example.com", "subject": "Your appointment", "body": "Dear Alice,\n\nSee you.\n",
-              "idempotency_key": key, "attachments": [CALENDAR], "patient_id": 7} | overrides
+    fields = {
+        "recipient": "alice@example.com",
+        "subject": "Your appointment",
+        "body": "Dear Alice,\n\nSee you.\n",
+        "idempotency_key": key,
+        "attachments": [CALENDAR],
+        "patient_id": 7,
+    } | overrides
     return email_enqueue(**fields)
 
 
@@ -100,8 +110,9 @@ def test_nothing_is_queued_when_the_callers_transaction_rolls_back(db, mail_serv
     assert mail_server.messages == []
 
 
-def test_with_the_mail_server_down_the_error_is_kept_and_a_retry_queued_then_it_is_sent_once(db, settings,
-                                                                                           frozen_clock):
+def test_with_the_mail_server_down_the_error_is_kept_and_a_retry_queued_then_it_is_sent_once(
+    db, settings, frozen_clock
+):
     port = free_port()  # nothing listens here yet
     point_mail_at(settings, port)
     email = queue_one()
@@ -145,8 +156,12 @@ def test_retries_wait_longer_each_time_and_stop_after_the_last_attempt(db, setti
             clock.freeze(email.next_attempt_at)
         else:
             assert outcome == ["failed permanently"]
-    assert waits[:4] == [dt.timedelta(seconds=30), dt.timedelta(minutes=1), dt.timedelta(minutes=2),
-                         dt.timedelta(minutes=4)]
+    assert waits[:4] == [
+        dt.timedelta(seconds=30),
+        dt.timedelta(minutes=1),
+        dt.timedelta(minutes=2),
+        dt.timedelta(minutes=4),
+    ]
     assert max(waits) == dt.timedelta(hours=6)
     assert dt.timedelta(hours=18) < sum(waits, dt.timedelta()) < dt.timedelta(hours=24)
     assert (email.status, email.next_attempt_at) == (EmailStatus.FAILED, None)

@@ -11,14 +11,21 @@ from django.core.exceptions import ImproperlyConfigured
 from carebridge.config.env import MailServer, env_mail_url
 
 
-@pytest.mark.parametrize("url, server", [
-    ("smtp://127.0.0.1:1025", MailServer("127.0.0.1", 1025, "", "", use_tls=False, use_ssl=False)),
-    ("smtp://mail.example.org", MailServer("mail.example.org", 25, "", "", use_tls=False, use_ssl=False)),
-    ("smtp+tls://carebridge:p%40ss%3Aword@smtp.example.org",
-     MailServer("smtp.example.org", 587, "carebridge", "p@ss:word", use_tls=True, use_ssl=False)),
-    ("smtp+ssl://user:secret@smtp.example.org:2465",
-     MailServer("smtp.example.org", 2465, "user", "secret", use_tls=False, use_ssl=True)),
-])
+@pytest.mark.parametrize(
+    "url, server",
+    [
+        ("smtp://127.0.0.1:1025", MailServer("127.0.0.1", 1025, "", "", use_tls=False, use_ssl=False)),
+        ("smtp://mail.example.org", MailServer("mail.example.org", 25, "", "", use_tls=False, use_ssl=False)),
+        (
+            "smtp+tls://carebridge:p%40ss%3Aword@smtp.example.org",
+            MailServer("smtp.example.org", 587, "carebridge", "p@ss:word", use_tls=True, use_ssl=False),
+        ),
+        (
+            "smtp+ssl://user:secret@smtp.example.org:2465",
+            MailServer("smtp.example.org", 2465, "user", "secret", use_tls=False, use_ssl=True),
+        ),
+    ],
+)
 def test_email_url_names_the_server_port_login_and_encryption(monkeypatch, url, server):
     monkeypatch.setenv("EMAIL_URL", url)
     assert env_mail_url("EMAIL_URL") == server
@@ -29,11 +36,14 @@ def test_no_email_url_means_no_server(monkeypatch):
     assert env_mail_url("EMAIL_URL") is None
 
 
-@pytest.mark.parametrize("url, problem", [
-    ("http://mail.example.org", "must start smtp://"),
-    ("smtp://", "must name the mail server's host"),
-    ("smtp://mail.example.org:port", "not a valid URL"),
-])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("http://mail.example.org", "must start smtp://"),
+        ("smtp://", "must name the mail server's host"),
+        ("smtp://mail.example.org:port", "not a valid URL"),
+    ],
+)
 def test_a_wrong_email_url_stops_the_start_naming_the_variable(monkeypatch, url, problem):
     monkeypatch.setenv("EMAIL_URL", url)
     with pytest.raises(ImproperlyConfigured, match=problem) as raised:
@@ -52,17 +62,23 @@ print(json.dumps({name: str(getattr(s, name, None)) for name in (
 
 def shipped_settings(**environment: str) -> dict[str, str]:
     """The application's settings module as it loads in a process with this environment."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"EMAIL_URL", "EMAIL_FROM", "SITE_URL", "PORT"}} | {"CAREBRIDGE_DEMO": "true"} | environment
-    result = subprocess.run([sys.executable, "-c", SHOW_MAIL_SETTINGS], env=env, capture_output=True, text=True,
-                            check=True)
+    env = (
+        {key: value for key, value in os.environ.items() if key not in {"EMAIL_URL", "EMAIL_FROM", "SITE_URL", "PORT"}}
+        | {"CAREBRIDGE_DEMO": "true"}
+        | environment
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", SHOW_MAIL_SETTINGS], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout)
 
 
 def test_with_email_url_the_settings_send_through_that_server():
-    loaded = shipped_settings(EMAIL_URL="smtp+tls://carebridge:secret@smtp.example.org:2587",
-                              EMAIL_FROM="Oak Tree Surgery <appointments@oaktree.example>",
-                              SITE_URL="https://carebridge.example.nhs.uk/")
+    loaded = shipped_settings(
+        EMAIL_URL="smtp+tls://carebridge:secret@smtp.example.org:2587",
+        EMAIL_FROM="Oak Tree Surgery <appointments@oaktree.example>",
+        SITE_URL="https://carebridge.example.nhs.uk/",
+    )
     assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (loaded["EMAIL_HOST"], loaded["EMAIL_PORT"]) == ("smtp.example.org", "2587")
     assert (loaded["EMAIL_HOST_USER"], loaded["EMAIL_HOST_PASSWORD"]) == ("carebridge", "secret")

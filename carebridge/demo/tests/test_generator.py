@@ -5,6 +5,7 @@ headers), so these tests hold the generator to what it hands over, not to how it
 """
 
 import datetime as dt
+import itertools
 import os
 import re
 import subprocess
@@ -67,6 +68,7 @@ def weekday_hours(opening_hours: str) -> tuple[int, int]:
 
 # ---- Shape --------------------------------------------------------------------------------------------
 
+
 def test_every_file_has_exactly_the_coursework_columns_and_only_text(data):
     _today, files = data
     assert list(files) == [spec.name for spec in formats.SPECS]
@@ -91,9 +93,12 @@ def test_line_numbers_count_from_two_as_in_a_file_with_a_header():
 def test_ids_are_unique_and_wide_enough_for_a_million_patients(data):
     _today, files = data
     patterns = {
-        "facilities.csv": ("facility_id", r"[SH]\d{3}"), "clinicians.csv": ("clinician_id", r"C\d{4}"),
-        "staff.csv": ("staff_id", r"ST\d{4}"), "patients.csv": ("patient_id", r"P\d{7}"),
-        "appointments.csv": ("appointment_id", r"A\d{7}"), "prescriptions.csv": ("prescription_id", r"RX\d{7}"),
+        "facilities.csv": ("facility_id", r"[SH]\d{3}"),
+        "clinicians.csv": ("clinician_id", r"C\d{4}"),
+        "staff.csv": ("staff_id", r"ST\d{4}"),
+        "patients.csv": ("patient_id", r"P\d{7}"),
+        "appointments.csv": ("appointment_id", r"A\d{7}"),
+        "prescriptions.csv": ("prescription_id", r"RX\d{7}"),
         "referrals.csv": ("referral_id", r"R\d{7}"),
     }
     for name, (column, pattern) in patterns.items():
@@ -151,6 +156,7 @@ def test_patients_are_of_every_age(data):
 
 # ---- NHS numbers --------------------------------------------------------------------------------------
 
+
 def test_every_nhs_number_is_valid_and_unique(data):
     _today, files = data
     numbers = [p["nhs_number"] for p in files["patients.csv"]]
@@ -170,6 +176,7 @@ def test_nhs_numbers_stay_valid_and_unique_over_many_patients():
 
 # ---- Appointments -------------------------------------------------------------------------------------
 
+
 def test_no_clinician_is_ever_double_booked(data):
     _today, files = data
     diaries: dict[str, list[tuple[dt.date, int, int]]] = defaultdict(list)
@@ -177,11 +184,12 @@ def test_no_clinician_is_ever_double_booked(data):
         start = minutes(appointment["appointment_time"])
         # Cancelled appointments count too: the generator never reuses a slot, so none may overlap.
         diaries[appointment["clinician_id"]].append(
-            (day(appointment["appointment_date"]), start, start + int(appointment["duration_minutes"])))
+            (day(appointment["appointment_date"]), start, start + int(appointment["duration_minutes"]))
+        )
     assert len(diaries) > 10
     for clinician, entries in diaries.items():
         entries.sort()
-        for earlier, later in zip(entries, entries[1:]):
+        for earlier, later in itertools.pairwise(entries):
             assert earlier[0] != later[0] or earlier[2] <= later[1], f"{clinician} double-booked: {earlier} {later}"
 
 
@@ -194,8 +202,11 @@ def test_no_patient_has_two_appointments_on_one_day(data):
 def test_appointments_are_on_working_weekdays_within_opening_hours(data):
     today, files = data
     facilities = by_id(files["facilities.csv"], "facility_id")
-    closed = england_bank_holidays(today.year - 1) | england_bank_holidays(today.year) | \
-        england_bank_holidays(today.year + 1)
+    closed = (
+        england_bank_holidays(today.year - 1)
+        | england_bank_holidays(today.year)
+        | england_bank_holidays(today.year + 1)
+    )
     for appointment in files["appointments.csv"]:
         when = day(appointment["appointment_date"])
         assert when.weekday() < 5, appointment
@@ -252,6 +263,7 @@ def test_appointment_dates_are_in_order(data):
 
 # ---- Prescriptions ------------------------------------------------------------------------------------
 
+
 def test_only_gps_prescribe_and_only_for_their_own_patients(data):
     today, files = data
     patients = by_id(files["patients.csv"], "patient_id")
@@ -284,6 +296,7 @@ def test_only_gps_prescribe_and_only_for_their_own_patients(data):
 
 
 # ---- Referrals ----------------------------------------------------------------------------------------
+
 
 def test_referrals_go_from_the_patients_own_gp_to_a_fitting_consultant(data):
     today, files = data
@@ -343,6 +356,7 @@ def test_referral_statuses_agree_with_their_appointments(data):
 
 # ---- The demo's own people ----------------------------------------------------------------------------
 
+
 def test_the_demo_cast_is_where_the_logins_expect_them(data):
     today, _files = data
     dataset = DemoDataset(patients=PATIENTS, seed=7, today=today)
@@ -354,29 +368,42 @@ def test_the_demo_cast_is_where_the_logins_expect_them(data):
     first_surgery, first_hospital = "S001", "H001"
     assert patients[cast.patient]["gp_surgery_id"] == first_surgery
     assert (clinicians[cast.gp]["title"], clinicians[cast.gp]["workplace_id"]) == ("GP", first_surgery)
-    assert (clinicians[cast.nurse]["title"], clinicians[cast.nurse]["workplace_id"]) == ("Practice Nurse",
-                                                                                        first_surgery)
-    assert (clinicians[cast.specialist]["title"], clinicians[cast.specialist]["workplace_id"]) == ("Consultant",
-                                                                                                  first_hospital)
+    assert (clinicians[cast.nurse]["title"], clinicians[cast.nurse]["workplace_id"]) == (
+        "Practice Nurse",
+        first_surgery,
+    )
+    assert (clinicians[cast.specialist]["title"], clinicians[cast.specialist]["workplace_id"]) == (
+        "Consultant",
+        first_hospital,
+    )
     assert (staff[cast.reception]["role"], staff[cast.reception]["facility_id"]) == ("Receptionist", first_surgery)
     assert (staff[cast.hospital_reception]["role"], staff[cast.hospital_reception]["facility_id"]) == (
-        "Appointments Coordinator", first_hospital)
-    assert (staff[cast.manager]["role"], staff[cast.manager]["access_level"],
-            staff[cast.manager]["facility_id"]) == ("Practice Manager", "Manager", first_surgery)
+        "Appointments Coordinator",
+        first_hospital,
+    )
+    assert (staff[cast.manager]["role"], staff[cast.manager]["access_level"], staff[cast.manager]["facility_id"]) == (
+        "Practice Manager",
+        "Manager",
+        first_surgery,
+    )
     # The specialist sees the demo patient: a referral to them, and an appointment with them ahead.
     referral = next(r for r in files["referrals.csv"] if r["patient_id"] == cast.patient)
     assert referral["referred_to_clinician_id"] == cast.specialist and referral["status"] == "Pending"
     appointment = by_id(files["appointments.csv"], "appointment_id")[referral["appointment_id"]]
     assert day(appointment["appointment_date"]) > today
     # ... and the GP and the nurse have the demo patient booked in the weeks ahead.
-    ahead = {a["clinician_id"] for a in files["appointments.csv"]
-             if a["patient_id"] == cast.patient and day(a["appointment_date"]) >= today}
+    ahead = {
+        a["clinician_id"]
+        for a in files["appointments.csv"]
+        if a["patient_id"] == cast.patient and day(a["appointment_date"]) >= today
+    }
     assert {cast.gp, cast.nurse, cast.specialist} <= ahead
     assert any(p["patient_id"] == cast.patient for p in files["prescriptions.csv"])
     dataset.close()
 
 
 # ---- Determinism and memory ---------------------------------------------------------------------------
+
 
 def test_the_same_seed_on_the_same_day_gives_the_same_data():
     assert rows(EASTER_WEEK, 300, 11) == rows.__wrapped__(EASTER_WEEK, 300, 11)
@@ -418,8 +445,15 @@ def test_spool_keeps_order_while_moving_to_disk_and_back():
 
 def test_england_bank_holidays():
     assert england_bank_holidays(2026) == {
-        dt.date(2026, 1, 1), dt.date(2026, 4, 3), dt.date(2026, 4, 6), dt.date(2026, 5, 4), dt.date(2026, 5, 25),
-        dt.date(2026, 8, 31), dt.date(2026, 12, 25), dt.date(2026, 12, 28)}
+        dt.date(2026, 1, 1),
+        dt.date(2026, 4, 3),
+        dt.date(2026, 4, 6),
+        dt.date(2026, 5, 4),
+        dt.date(2026, 5, 25),
+        dt.date(2026, 8, 31),
+        dt.date(2026, 12, 25),
+        dt.date(2026, 12, 28),
+    }
     # Christmas on a Saturday: Monday and Tuesday instead. On a Sunday: Boxing Day Monday, then Tuesday.
     assert {dt.date(2027, 12, 27), dt.date(2027, 12, 28)} <= england_bank_holidays(2027)
     assert {dt.date(2022, 12, 26), dt.date(2022, 12, 27)} <= england_bank_holidays(2022)
@@ -441,7 +475,7 @@ def test_a_full_diary_day_gives_every_slot_once_then_moves_on():
     assert all(booking is not None and booking[0] == monday for booking in taken)
     starts = sorted(booking[1] for booking in taken if booking)
     assert len(set(starts)) == len(starts) == len(gp.slots)
-    assert all(later - earlier >= gp.slot_minutes for earlier, later in zip(starts, starts[1:]))
+    assert all(later - earlier >= gp.slot_minutes for earlier, later in itertools.pairwise(starts))
     assert dataset._book(gp, monday, monday, set()) is None
     next_booking = dataset._book(gp, monday, monday + 14, set())
     assert next_booking is not None and next_booking[0] > monday
@@ -451,16 +485,23 @@ def test_a_full_diary_day_gives_every_slot_once_then_moves_on():
 
 def test_the_same_seed_gives_the_same_data_in_another_process():
     # Set iteration order changes between processes (hash randomisation); nothing may depend on it.
-    script = ("import datetime as dt, hashlib\n"
-              "from carebridge.demo.generator import DemoDataset\n"
-              "d = DemoDataset(patients=300, seed=99, today=dt.date(2026, 6, 1))\n"
-              "h = hashlib.sha256()\n"
-              "for name, rows in d.rows_by_file().items():\n"
-              "    for line, row in rows: h.update(repr((name, line, row)).encode())\n"
-              "print(h.hexdigest())\n")
+    script = (
+        "import datetime as dt, hashlib\n"
+        "from carebridge.demo.generator import DemoDataset\n"
+        "d = DemoDataset(patients=300, seed=99, today=dt.date(2026, 6, 1))\n"
+        "h = hashlib.sha256()\n"
+        "for name, rows in d.rows_by_file().items():\n"
+        "    for line, row in rows: h.update(repr((name, line, row)).encode())\n"
+        "print(h.hexdigest())\n"
+    )
     digests = {
-        subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": hash_seed},
-                       capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         for hash_seed in ("1", "2")
     }
     assert len(digests) == 1
@@ -474,7 +515,9 @@ def test_a_handful_of_patients_still_gives_every_login_someone_to_be(patients):
     assert files["patients.csv"][0]["patient_id"] == dataset.cast.patient
     assert files["patients.csv"][0]["gp_surgery_id"] == "S001"
     referral = files["referrals.csv"][0]
-    assert (referral["patient_id"], referral["referred_to_clinician_id"]) == (dataset.cast.patient,
-                                                                              dataset.cast.specialist)
+    assert (referral["patient_id"], referral["referred_to_clinician_id"]) == (
+        dataset.cast.patient,
+        dataset.cast.specialist,
+    )
     assert referral["appointment_id"]
     dataset.close()

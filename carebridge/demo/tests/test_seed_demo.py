@@ -13,10 +13,10 @@ from django.core.management.base import CommandError
 from django.test import RequestFactory
 
 from carebridge.accounts.models import AccountKind, User
-from carebridge.core.roles import Role, role_of
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
+from carebridge.core.roles import Role, role_of
 from carebridge.demo import generator
 from carebridge.demo.services import DEMO_PASSWORD, DEMO_USERNAMES, DemoDatabaseNotEmpty, DemoImportFailed, demo_seed
 from carebridge.organisations.models import Clinician, ClinicianTitle, Facility, FacilityType, StaffMember
@@ -84,7 +84,8 @@ def test_no_stored_appointment_overlaps_another_of_the_same_clinician():
     demo_seed(actor=Actor.command_line(), patients=PATIENTS)
     previous: dict[int, tuple[dt.datetime, dt.datetime]] = {}
     for clinician, starts, length in Appointment.objects.order_by("clinician", "starts_at").values_list(
-            "clinician", "starts_at", "duration_minutes"):
+        "clinician", "starts_at", "duration_minutes"
+    ):
         ends = starts + dt.timedelta(minutes=length)
         if clinician in previous:
             assert previous[clinician][1] <= starts, f"clinician {clinician} double-booked at {starts}"
@@ -169,8 +170,13 @@ def test_a_second_run_does_nothing_and_changes_nothing():
 @pytest.mark.django_db
 def test_a_database_with_other_data_is_left_alone():
     # No patients yet, but a facility the demo's S001 would collide with.
-    Facility.objects.create(source_id="S001", name="Someone's surgery", facility_type=FacilityType.GP_SURGERY,
-                            address="1 High Street", postcode="B1 1AA")
+    Facility.objects.create(
+        source_id="S001",
+        name="Someone's surgery",
+        facility_type=FacilityType.GP_SURGERY,
+        address="1 High Street",
+        postcode="B1 1AA",
+    )
     output = StringIO()
     call_command("seed_demo", patients=PATIENTS, stdout=output)
     assert "1 facilities" in output.getvalue() and "nothing was done" in output.getvalue()
@@ -221,6 +227,10 @@ def test_the_demo_patient_can_book_with_their_own_surgery_from_today():
     titles = set(offered.values_list("clinician__title", flat=True).distinct())
     assert {ClinicianTitle.GP, ClinicianTitle.PRACTICE_NURSE} <= titles
     for slot in offered[:200]:
-        clashing = Appointment.objects.filter(clinician=slot.clinician, status=AppointmentStatus.BOOKED,
-                                              starts_at__lt=slot.ends_at, starts_at__gte=slot.starts_at - dt.timedelta(hours=2))
+        clashing = Appointment.objects.filter(
+            clinician=slot.clinician,
+            status=AppointmentStatus.BOOKED,
+            starts_at__lt=slot.ends_at,
+            starts_at__gte=slot.starts_at - dt.timedelta(hours=2),
+        )
         assert all(appointment.ends_at <= slot.starts_at for appointment in clashing)

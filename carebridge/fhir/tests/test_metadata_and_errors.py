@@ -19,8 +19,13 @@ def test_the_capability_statement_is_valid_r4_and_open_to_all(client):
     assert rest.mode == "server"
     resources = {resource.type: resource for resource in rest.resource}
     assert set(resources) == {"Patient", "Practitioner", "Organization", "Location", "Schedule", "Slot", "Appointment"}
-    assert [i.code for i in resources["Appointment"].interaction] == ["read", "search-type", "create", "update",
-                                                                       "patch"]
+    assert [i.code for i in resources["Appointment"].interaction] == [
+        "read",
+        "search-type",
+        "create",
+        "update",
+        "patch",
+    ]
     assert [i.code for i in resources["Slot"].interaction] == ["read", "search-type"]
     assert {param.name for param in resources["Slot"].searchParam} >= {"schedule", "schedule.actor", "start", "status"}
     assert {param.name for param in resources["Appointment"].searchParam} >= {"patient", "actor", "date", "status"}
@@ -58,8 +63,12 @@ def test_a_session_cookie_is_not_enough(world, client_for):
 
 def test_unknown_resource_types_and_interactions_are_404(world, api_client_for, outcome_of):
     api = api_client_for(world.gp)
-    for path in ("/fhir/Observation", "/fhir/Observation/123", f"/fhir/Patient/{world.alice.public_id}/_history",
-                 "/fhir/"):
+    for path in (
+        "/fhir/Observation",
+        "/fhir/Observation/123",
+        f"/fhir/Patient/{world.alice.public_id}/_history",
+        "/fhir/",
+    ):
         response = api.get(path)
         assert response.status_code == 404, path
         assert outcome_of(response).code in ("not-found", "not-supported")

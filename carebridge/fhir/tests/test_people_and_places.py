@@ -1,4 +1,4 @@
-"""Patient (through records.access), Practitioner, Organization and Location (directory data)."""
+"""Patient (through the access layer), Practitioner, Organization and Location (directory data)."""
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -25,6 +25,7 @@ def _ids(bundle: Bundle) -> list[str]:
 
 
 # --- Patient ------------------------------------------------------------------------------------------
+
 
 def test_a_gp_reads_a_registered_patient(world, api_client_for):
     response = api_client_for(world.gp).get(f"/fhir/Patient/{world.alice.public_id}")
@@ -64,15 +65,18 @@ def test_patient_search_by_nhs_number(world, api_client_for):
     assert bundle.link[0].relation == "self" and "identifier=" in bundle.link[0].url
     assert bundle.entry[0].fullUrl == f"http://testserver/fhir/Patient/{world.alice.public_id}"
     event = AuditEvent.objects.get(actor=world.reception, action=AuditAction.SEARCH)
-    assert event.detail["found"] == [str(world.alice.public_id)]
+    assert event.patient_id == world.alice.pk
 
 
 def test_patient_search_is_limited_to_visible_patients(world, api_client_for):
     for user in (world.other_gp, world.other_reception, world.bob_user, world.porter):
         bundle = _bundle(api_client_for(user).get("/fhir/Patient", {"identifier": f"{NHS}|9434765919"}))
         assert bundle.total == 0 and not bundle.entry
-    # With no criteria, everyone they may see and nobody else.
-    assert _ids(_bundle(api_client_for(world.reception).get("/fhir/Patient"))) == [str(world.alice.public_id)]
+    # With no criteria, everyone they may see and nobody else: the surgery's two patients, by surname.
+    assert _ids(_bundle(api_client_for(world.reception).get("/fhir/Patient"))) == [
+        str(world.alice.public_id),
+        str(world.carol.public_id),
+    ]
     assert _ids(_bundle(api_client_for(world.bob_user).get("/fhir/Patient"))) == [str(world.bob.public_id)]
 
 
@@ -80,10 +84,12 @@ def test_patient_search_by_family_and_birthdate(world, api_client_for):
     api = api_client_for(world.gp)
     assert _ids(_bundle(api.get("/fhir/Patient", {"family": "arch"}))) == [str(world.alice.public_id)]
     assert _bundle(api.get("/fhir/Patient", {"family:exact": "arch"})).total == 0
-    assert _bundle(api.get("/fhir/Patient", {"birthdate": "1980-05-17"})).total == 1
-    assert _bundle(api.get("/fhir/Patient", {"birthdate": "1980"})).total == 1
+    # Alice and Carol, both at the GP's surgery, share a birthday; Bob shares it too but is not the GP's.
+    surgery_patients = [str(world.alice.public_id), str(world.carol.public_id)]
+    assert _ids(_bundle(api.get("/fhir/Patient", {"birthdate": "1980-05-17"}))) == surgery_patients
+    assert _ids(_bundle(api.get("/fhir/Patient", {"birthdate": "1980"}))) == surgery_patients
     assert _bundle(api.get("/fhir/Patient", {"birthdate": "gt1980-05-17"})).total == 0
-    assert _bundle(api.get("/fhir/Patient", {"birthdate": ["ge1980-01-01", "lt1981-01-01"]})).total == 1
+    assert _ids(_bundle(api.get("/fhir/Patient", {"birthdate": ["ge1980-01-01", "lt1981-01-01"]}))) == surgery_patients
     assert _bundle(api.get("/fhir/Patient", {"identifier": "https://example.org/other|9434765919"})).total == 0
 
 
@@ -96,6 +102,7 @@ def test_search_pages_with_count_and_a_next_link(world, api_client_for):
 
 
 # --- Practitioner, Organization, Location ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["porter", "bob_user", "admin"])
 def test_anyone_with_a_token_reads_the_directory(world, api_client_for, name):
@@ -111,13 +118,17 @@ def test_anyone_with_a_token_reads_the_directory(world, api_client_for, name):
 def test_nurses_are_identified_by_their_nmc_number(world, api_client_for):
     api = api_client_for(world.gp)
     nurse = Practitioner.model_validate(api.get(f"/fhir/Practitioner/{world.nurse.clinician.public_id}").json())
-    assert (nurse.identifier[0].system, nurse.identifier[0].value) == ("https://fhir.hl7.org.uk/Id/nmc-number",
-                                                                       "N123456")
+    assert (nurse.identifier[0].system, nurse.identifier[0].value) == (
+        "https://fhir.hl7.org.uk/Id/nmc-number",
+        "N123456",
+    )
     found = _bundle(api.get("/fhir/Practitioner", {"identifier": "https://fhir.hl7.org.uk/Id/nmc-number|N123456"}))
     assert _ids(found) == [str(world.nurse.clinician.public_id)]
     # A nurse's PIN is not a GMC number.
-    assert _bundle(api.get("/fhir/Practitioner",
-                           {"identifier": "https://fhir.hl7.org.uk/Id/gmc-number|N123456"})).total == 0
+    assert (
+        _bundle(api.get("/fhir/Practitioner", {"identifier": "https://fhir.hl7.org.uk/Id/gmc-number|N123456"})).total
+        == 0
+    )
     assert _ids(_bundle(api.get("/fhir/Practitioner", {"family": "patel"}))) == [str(world.gp.clinician.public_id)]
 
 
@@ -127,7 +138,9 @@ def test_organizations_by_ods_code_or_carebridge_id(world, api_client_for):
     api = api_client_for(world.gp)
     hospital = Organization.model_validate(api.get(f"/fhir/Organization/{world.hospital.public_id}").json())
     assert (hospital.identifier[0].system, hospital.identifier[0].value) == (
-        "https://fhir.nhs.uk/Id/ods-organization-code", "RR101")
+        "https://fhir.nhs.uk/Id/ods-organization-code",
+        "RR101",
+    )
     found = _bundle(api.get("/fhir/Organization", {"identifier": "https://fhir.nhs.uk/Id/ods-organization-code|RR101"}))
     assert _ids(found) == [str(world.hospital.public_id)]
     surgery = Organization.model_validate(api.get(f"/fhir/Organization/{world.surgery.public_id}").json())

@@ -37,8 +37,13 @@ def test_a_slot_reads_as_a_valid_r4_slot(schedule, api_client_for):
 def test_slot_status_follows_its_appointment(schedule, api_client_for):
     slot = slot_at(schedule, 0, NINE)
     api = api_client_for(schedule.reception)
-    appointment = services.appointment_book(actor=Actor.command_line(schedule.reception), patient=schedule.alice,
-                                            slot=slot, appointment_type="Follow-up")
+    appointment = services.appointment_book(
+        actor=Actor.command_line(schedule.reception),
+        patient=schedule.alice,
+        slot=slot,
+        appointment_type="Follow-up",
+        reason="Check-up",
+    )
     assert Slot.model_validate(api.get(f"/fhir/Slot/{slot.public_id}").json()).status == "busy"
     services.appointment_cancel(actor=Actor.command_line(schedule.reception), appointment=appointment, reason="Ill")
     assert Slot.model_validate(api.get(f"/fhir/Slot/{slot.public_id}").json()).status == "free"
@@ -50,9 +55,9 @@ def test_search_by_schedule_or_practitioner_within_a_day(schedule, api_client_fo
     api = api_client_for(schedule.alice_user)
     gp = schedule.gp.clinician.public_id
     tuesday = (MONDAY_MORNING.date() + dt.timedelta(days=1)).isoformat()
-    by_schedule = _slots(api.get("/fhir/Slot", {"schedule": f"Schedule/{gp}", "start": [f"ge{tuesday}",
-                                                                                           f"le{tuesday}"],
-                                                 "_count": 100}))
+    by_schedule = _slots(
+        api.get("/fhir/Slot", {"schedule": f"Schedule/{gp}", "start": [f"ge{tuesday}", f"le{tuesday}"], "_count": 100})
+    )
     assert len(by_schedule) == 12
     assert all(slot.start.astimezone(clock.LONDON).date().isoformat() == tuesday for slot in by_schedule)
     by_actor = _slots(api.get("/fhir/Slot", {"schedule.actor": f"Practitioner/{gp}", "start": tuesday, "_count": 100}))
@@ -62,8 +67,13 @@ def test_search_by_schedule_or_practitioner_within_a_day(schedule, api_client_fo
 
 def test_search_by_exact_start_and_status(schedule, api_client_for):
     slot = slot_at(schedule, 0, NINE)
-    services.appointment_book(actor=Actor.command_line(schedule.reception), patient=schedule.alice, slot=slot,
-                              appointment_type="Follow-up")
+    services.appointment_book(
+        actor=Actor.command_line(schedule.reception),
+        patient=schedule.alice,
+        slot=slot,
+        appointment_type="Follow-up",
+        reason="Check-up",
+    )
     api = api_client_for(schedule.reception)
     start = slot.starts_at.isoformat()
     assert [s.id for s in _slots(api.get("/fhir/Slot", {"start": start}))] == [str(slot.public_id)]
@@ -80,11 +90,21 @@ def test_search_by_exact_start_and_status(schedule, api_client_for):
 
 def test_a_withdrawn_slot_is_busy_unavailable(schedule, api_client_for):
     slot = slot_at(schedule, 0, NINE)
-    services.appointment_book(actor=Actor.command_line(schedule.reception), patient=schedule.alice, slot=slot,
-                              appointment_type="Follow-up")
-    services.exception_add(actor=Actor.command_line(schedule.manager), facility=schedule.surgery,
-                           clinician=schedule.gp.clinician, starts_at=slot.starts_at, ends_at=slot.ends_at,
-                           reason="Training")
+    services.appointment_book(
+        actor=Actor.command_line(schedule.reception),
+        patient=schedule.alice,
+        slot=slot,
+        appointment_type="Follow-up",
+        reason="Check-up",
+    )
+    services.exception_add(
+        actor=Actor.command_line(schedule.manager),
+        facility=schedule.surgery,
+        clinician=schedule.gp.clinician,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        reason="Training",
+    )
     # Still held by its appointment (listed for rebooking): busy; once that is cancelled it stays unavailable.
     api = api_client_for(schedule.reception)
     assert Slot.model_validate(api.get(f"/fhir/Slot/{slot.public_id}").json()).status == "busy"

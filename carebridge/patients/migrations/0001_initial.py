@@ -7,43 +7,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('source_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('nhs_number', models.CharField(blank=True, max_length=10, null=True, verbose_name='NHS number')),
-                ('nhs_number_verified', models.BooleanField(default=False)),
-                ('gender', models.CharField(choices=[('male', 'Male'), ('female', 'Female'), ('other', 'Other'), ('unknown', 'Not known')], default='unknown', max_length=10)),
-                ('phone_number', models.CharField(blank=True, max_length=30)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('postcode', models.CharField(blank=True, max_length=10)),
-                ('emergency_contact_name', models.CharField(blank=True, max_length=200)),
-                ('emergency_contact_phone', models.CharField(blank=True, max_length=30)),
-                ('registration_date', models.DateField()),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('registered_surgery', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registered_patients', to='organisations.facility')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='patient', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("source_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                ("nhs_number", models.CharField(blank=True, max_length=10, null=True, verbose_name="NHS number")),
+                ("nhs_number_verified", models.BooleanField(default=False)),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("male", "Male"), ("female", "Female"), ("other", "Other"), ("unknown", "Not known")],
+                        default="unknown",
+                        max_length=10,
+                    ),
+                ),
+                ("phone_number", models.CharField(blank=True, max_length=30)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("postcode", models.CharField(blank=True, max_length=10)),
+                ("emergency_contact_name", models.CharField(blank=True, max_length=200)),
+                ("emergency_contact_phone", models.CharField(blank=True, max_length=30)),
+                ("registration_date", models.DateField()),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "registered_surgery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registered_patients",
+                        to="organisations.facility",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="patient",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'date_of_birth'],
-                'indexes': [models.Index(fields=['date_of_birth', 'last_name'], name='patient_dob_surname')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('nhs_number__isnull', False)), fields=('nhs_number',), name='patient_nhs_number_unique'), models.CheckConstraint(condition=models.Q(('gender__in', ['male', 'female', 'other', 'unknown'])), name='patient_gender_known')],
+                "ordering": ["last_name", "first_name", "date_of_birth"],
+                "indexes": [models.Index(fields=["date_of_birth", "last_name"], name="patient_dob_surname")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("nhs_number__isnull", False)),
+                        fields=("nhs_number",),
+                        name="patient_nhs_number_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("gender__in", ["male", "female", "other", "unknown"])),
+                        name="patient_gender_known",
+                    ),
+                ],
             },
         ),
     ]

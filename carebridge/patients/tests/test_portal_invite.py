@@ -20,9 +20,11 @@ from carebridge.delivery.models import OutboundEmail
 from carebridge.delivery.tests.mail_testing import body_of, mail_server, run_queued_mail  # noqa: F401 (fixture)
 from carebridge.patients.models import Patient
 from carebridge.patients.services import patient_portal_invite, patient_register
+from carebridge.testing.days import BASE_MOMENT, long_day
 from carebridge.testing.world import VALID_NHS_NUMBERS
 
-MONDAY = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+# Mid-morning on the suite's base day, when Carol registers and is invited.
+INVITED_AT = BASE_MOMENT + dt.timedelta(hours=3)
 NEW_PASSWORD = "plum-orchard-lantern-42"
 LINK = re.compile(r"^(http://\S+/accounts/invitation/\S+/)$", re.MULTILINE)
 
@@ -30,13 +32,20 @@ LINK = re.compile(r"^(http://\S+/accounts/invitation/\S+/)$", re.MULTILINE)
 @pytest.fixture
 def carol(world) -> Patient:
     """Newly registered at the world's surgery, with an email address and no login yet."""
-    clock.freeze(MONDAY)
+    clock.freeze(INVITED_AT)
     return register("Carol", "Cole", VALID_NHS_NUMBERS[2], "Carol.Cole@example.com", world)
 
 
 def register(first: str, last: str, number: str, email: str, world) -> Patient:
-    return patient_register(actor=Actor.command_line(world.reception), first_name=first, last_name=last,
-                            date_of_birth=dt.date(1990, 1, 2), nhs_number_text=number, gender="female", email=email)
+    return patient_register(
+        actor=Actor.command_line(world.reception),
+        first_name=first,
+        last_name=last,
+        date_of_birth=dt.date(1990, 1, 2),
+        nhs_number_text=number,
+        gender="female",
+        email=email,
+    )
 
 
 def invite(world, patient: Patient, by: str = "reception") -> User:
@@ -70,8 +79,9 @@ def test_the_invitation_arrives_and_its_link_sets_the_password_and_signs_the_pat
     body = body_of(message)
     assert "Dear Carol Cole," in body
     assert "    carol.cole@example.com\n" in body
-    # Frozen at 10:00 UTC on Monday 30 November: 72 hours on, in London (GMT), is Thursday 10:00.
-    assert "The link works once, until 10:00 on Thursday 3 December 2026." in body
+    # 72 hours after the invitation, written in London time.
+    expires = (INVITED_AT + dt.timedelta(hours=72)).astimezone(clock.LONDON)
+    assert f"The link works once, until {expires:%H:%M} on {long_day(expires)}." in body
     path = link_in(message)
 
     client = Client()
@@ -85,11 +95,16 @@ def test_the_invitation_arrives_and_its_link_sets_the_password_and_signs_the_pat
 
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
-    assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="portal_invitation", actor=world.reception,
-                                     patient_id=carol.pk).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.CREATE, object_type="portal_invitation", actor=world.reception, patient_id=carol.pk
+        ).count()
+        == 1
+    )
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="user", patient_id=carol.pk).exists()
-    assert AuditEvent.objects.filter(action=AuditAction.UPDATE, object_type="user", actor=user,
-                                     patient_id=carol.pk).exists()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.UPDATE, object_type="user", actor=user, patient_id=carol.pk
+    ).exists()
     assert AuditEvent.objects.filter(action=AuditAction.SIGN_IN, actor=user).exists()
     # From now on the patient signs in like anyone else.
     signed_in = Client().post(reverse("accounts:login"), {"username": user.username, "password": NEW_PASSWORD})
@@ -118,8 +133,9 @@ def test_a_second_tab_with_the_same_link_cannot_set_another_password(world, caro
     second_form = second_tab.get(path)["Location"]
     first_tab.post(first_form, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
-    late = second_tab.post(second_form, {"new_password1": "another-long-phrase-77",
-                                         "new_password2": "another-long-phrase-77"})
+    late = second_tab.post(
+        second_form, {"new_password1": "another-long-phrase-77", "new_password2": "another-long-phrase-77"}
+    )
     assert late.status_code == 200 and "This link has already been used" in late.content.decode()
     assert User.objects.get(patient=carol).check_password(NEW_PASSWORD)
 
@@ -146,10 +162,10 @@ def test_an_expired_link_says_so_plainly(world, carol, mail_server):
     invite(world, carol)
     run_queued_mail()
     path = link_in(mail_server.messages[0])
-    clock.freeze(MONDAY + dt.timedelta(hours=71, minutes=59))
+    clock.freeze(INVITED_AT + dt.timedelta(hours=71, minutes=59))
     assert Client().get(path).status_code == 302  # still good
 
-    clock.freeze(MONDAY + dt.timedelta(hours=72, seconds=1))
+    clock.freeze(INVITED_AT + dt.timedelta(hours=72, seconds=1))
     response = Client().get(path)
     assert response.status_code == 200
     assert "This link has expired" in response.content.decode()
@@ -161,7 +177,9 @@ def test_a_new_invitation_replaces_the_links_of_earlier_ones(world, carol, mail_
     second_user = invite(world, carol)
     assert first_user.pk == second_user.pk
     assert sorted(OutboundEmail.objects.values_list("idempotency_key", flat=True)) == [
-        f"portal-invite:{carol.public_id}:1", f"portal-invite:{carol.public_id}:2"]
+        f"portal-invite:{carol.public_id}:1",
+        f"portal-invite:{carol.public_id}:2",
+    ]
     run_queued_mail()
     old, new = (link_in(message) for message in mail_server.messages)
     response = Client().get(old)
@@ -208,8 +226,9 @@ def test_reception_and_managers_at_the_patients_surgery_may_invite(world, carol,
     assert user.patient == carol
 
 
-@pytest.mark.parametrize("by", ["other_reception", "hospital_reception", "gp", "nurse", "porter", "admin", "privacy",
-                                "alice_user"])
+@pytest.mark.parametrize(
+    "by", ["other_reception", "hospital_reception", "gp", "nurse", "porter", "admin", "privacy", "alice_user"]
+)
 def test_anyone_else_is_refused_and_the_refusal_is_audited(world, carol, by):
     with pytest.raises(PermissionDenied):
         invite(world, carol, by=by)
@@ -223,7 +242,7 @@ def test_anyone_else_is_refused_and_the_refusal_is_audited(world, carol, by):
 
 
 def test_a_patient_without_an_email_address_cannot_be_invited(world):
-    clock.freeze(MONDAY)
+    clock.freeze(INVITED_AT)
     dan = register("Dan", "Dale", VALID_NHS_NUMBERS[3], "", world)
     with pytest.raises(ValidationError, match="no email address"):
         invite(world, dan)
@@ -240,16 +259,27 @@ def test_a_patient_already_using_the_portal_is_not_invited_again(world):
 
 
 def test_a_login_made_earlier_but_never_used_is_the_one_invited(world, carol):
-    made = user_create(actor=Actor.command_line(world.admin), username="carol-cole", kind=AccountKind.PATIENT,
-                       password=None, email="Carol.Cole@example.com", linked_record=carol)
+    made = user_create(
+        actor=Actor.command_line(world.admin),
+        username="carol-cole",
+        kind=AccountKind.PATIENT,
+        password=None,
+        email="Carol.Cole@example.com",
+        linked_record=carol,
+    )
     carol.refresh_from_db()
     assert invite(world, carol).pk == made.pk
     assert User.objects.filter(kind=AccountKind.PATIENT, patient=carol).count() == 1
 
 
 def test_a_closed_login_is_not_reopened_by_an_invitation(world, carol):
-    made = user_create(actor=Actor.command_line(world.admin), username="carol-cole", kind=AccountKind.PATIENT,
-                       password=None, linked_record=carol)
+    made = user_create(
+        actor=Actor.command_line(world.admin),
+        username="carol-cole",
+        kind=AccountKind.PATIENT,
+        password=None,
+        linked_record=carol,
+    )
     User.objects.filter(pk=made.pk).update(is_active=False)
     carol.refresh_from_db()
     with pytest.raises(ValidationError, match="has been closed"):
@@ -263,8 +293,9 @@ def test_family_members_sharing_an_address_get_usernames_of_their_own(world, car
 
 
 @pytest.mark.browser
-def test_in_a_browser_the_patient_follows_the_link_sets_a_password_and_sees_their_record(world, carol, mail_server,
-                                                                                       page):
+def test_in_a_browser_the_patient_follows_the_link_sets_a_password_and_sees_their_record(
+    world, carol, mail_server, page
+):
     from playwright.sync_api import expect
 
     invite(world, carol)

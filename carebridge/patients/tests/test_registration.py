@@ -12,10 +12,19 @@ URL = reverse("patients:register")
 
 
 def _form(**overrides) -> dict[str, str]:
-    data = {"nhs_number": "401 023 2137", "first_name": "Dev", "last_name": "Mistry", "date_of_birth": "1990-02-03",
-            "gender": "male", "phone_number": "07700900123", "email": "dev@example.org",
-            "address": "2 Canal Walk, Birmingham", "postcode": "b1 2aa", "emergency_contact_name": "Asha Mistry",
-            "emergency_contact_phone": "07700900456"}
+    data = {
+        "nhs_number": "401 023 2137",
+        "first_name": "Dev",
+        "last_name": "Mistry",
+        "date_of_birth": "1990-02-03",
+        "gender": "male",
+        "phone_number": "07700900123",
+        "email": "dev@example.org",
+        "address": "2 Canal Walk, Birmingham",
+        "postcode": "b1 2aa",
+        "emergency_contact_name": "Asha Mistry",
+        "emergency_contact_phone": "07700900456",
+    }
     return {**data, **overrides}
 
 
@@ -40,10 +49,13 @@ def test_an_invalid_nhs_number_is_refused_with_a_clear_message_and_nothing_is_st
     assert Patient.objects.count() == before
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("40102321", "An NHS number has 10 digits; this one has 8."),
-    ("40102321AB", "An NHS number must contain only digits."),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("40102321", "An NHS number has 10 digits; this one has 8."),
+        ("40102321AB", "An NHS number must contain only digits."),
+    ],
+)
 def test_malformed_nhs_numbers_say_what_is_wrong(world, client_for, typed, message):
     response = client_for(world.reception).post(URL, _form(nhs_number=typed))
     assert message in response.content.decode()

@@ -6,43 +6,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('patients', '0001_initial'),
-        ('scheduling', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("patients", "0001_initial"),
+        ("scheduling", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Prescription',
+            name="Prescription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('source_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('prescribed_on', models.DateField()),
-                ('medication_name', models.CharField(max_length=200)),
-                ('dose_value', models.DecimalField(decimal_places=4, max_digits=12)),
-                ('dose_unit', models.CharField(max_length=30)),
-                ('frequency', models.CharField(max_length=100)),
-                ('duration_days', models.PositiveIntegerField()),
-                ('quantity_value', models.DecimalField(decimal_places=4, max_digits=12)),
-                ('quantity_unit', models.CharField(max_length=50)),
-                ('instructions', models.TextField(blank=True)),
-                ('pharmacy_name', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('issued', 'Issued'), ('collected', 'Collected'), ('dispensed', 'Dispensed'), ('cancelled', 'Cancelled')], default='issued', max_length=20)),
-                ('issue_date', models.DateField(blank=True, null=True)),
-                ('collection_date', models.DateField(blank=True, null=True)),
-                ('cancellation_reason', models.TextField(blank=True)),
-                ('appointment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='prescriptions', to='scheduling.appointment')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prescriptions', to='patients.patient')),
-                ('prescriber', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prescriptions', to='organisations.clinician')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("source_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("prescribed_on", models.DateField()),
+                ("medication_name", models.CharField(max_length=200)),
+                ("dose_value", models.DecimalField(decimal_places=4, max_digits=12)),
+                ("dose_unit", models.CharField(max_length=30)),
+                ("frequency", models.CharField(max_length=100)),
+                ("duration_days", models.PositiveIntegerField()),
+                ("quantity_value", models.DecimalField(decimal_places=4, max_digits=12)),
+                ("quantity_unit", models.CharField(max_length=50)),
+                ("instructions", models.TextField(blank=True)),
+                ("pharmacy_name", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("issued", "Issued"),
+                            ("collected", "Collected"),
+                            ("dispensed", "Dispensed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="issued",
+                        max_length=20,
+                    ),
+                ),
+                ("issue_date", models.DateField(blank=True, null=True)),
+                ("collection_date", models.DateField(blank=True, null=True)),
+                ("cancellation_reason", models.TextField(blank=True)),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="prescriptions",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="prescriptions", to="patients.patient"
+                    ),
+                ),
+                (
+                    "prescriber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="prescriptions",
+                        to="organisations.clinician",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-prescribed_on', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['issued', 'collected', 'dispensed', 'cancelled'])), name='prescription_status_known'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), models.Q(('cancellation_reason', ''), _negated=True), _connector='OR'), name='prescription_cancel_has_reason')],
+                "ordering": ["-prescribed_on", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["issued", "collected", "dispensed", "cancelled"])),
+                        name="prescription_status_known",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "cancelled"), _negated=True),
+                            models.Q(("cancellation_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="prescription_cancel_has_reason",
+                    ),
+                ],
             },
         ),
     ]

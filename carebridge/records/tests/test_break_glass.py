@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from carebridge.access.models import BreakGlassAccess
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core import clock
-from carebridge.records.models import BreakGlassAccess
 
 URL = reverse("records:break_glass")
 REASON = "Attending A&E unconscious, need medication history"
@@ -62,4 +62,8 @@ def test_only_clinicians_may_break_the_glass(world, client_for, name):
 def test_the_patient_sees_the_emergency_access_in_their_log(world, client_for):
     client_for(world.other_gp).post(URL, {"nhs_number": world.alice.nhs_number, "reason": REASON})
     page = client_for(world.alice_user).get(reverse("records:my_record")).content.decode()
-    assert f"Emergency access: {escape(REASON)}" in page
+    who_can_see, access_log = page.split('data-testid="who-can-see"')[1].split('data-testid="access-log"')
+    # Who opened it, that it was an emergency, and the reason they gave, in the patient's own log...
+    assert f"Owen Hughes (GP) opened your record in an emergency (reason given: “{escape(REASON)}”)" in access_log
+    # ...and, while the grant lasts, among those who can see the record.
+    assert "<strong>Owen Hughes</strong>: Emergency access" in who_can_see and escape(REASON) in who_can_see

@@ -43,7 +43,10 @@ def test_administrative_staff_see_demographics_and_appointments_but_no_clinical_
     assert response.status_code == 200
     page = response.content.decode()
     assert "943 476 5919" in page  # NHS number, shown 3-3-4
-    assert "Cardiology referral" in page  # appointment reason, needed to book and check in
+    assert "Specialist Consultation" in page  # the hospital appointment itself
+    # Its reason is clinical: shown to non-clinical staff only at the facility the appointment is at,
+    # who need it to book and check in.
+    assert ("Cardiology referral" in page) == (name == "hospital_reception")
     assert "Urgent" in page and "Heartlands Hospital" in page  # referral's administrative fields
     assert "Simvastatin" not in page
     assert "Grade 2/6 systolic murmur." not in page

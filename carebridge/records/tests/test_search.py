@@ -13,7 +13,7 @@ def test_reception_finds_their_patient_by_nhs_number_typed_with_spaces(world, cl
     page = response.content.decode()
     assert reverse("records:record", args=[world.alice.public_id]) in page
     event = AuditEvent.objects.get(actor=world.reception, action=AuditAction.SEARCH)
-    assert event.detail["found"] == [str(world.alice.public_id)]
+    assert event.patient_id == world.alice.pk and event.detail["criteria"] == {"nhs_number": "9434765919"}
 
 
 def test_search_by_last_name_and_date_of_birth_ignores_case(world, client_for):
@@ -26,7 +26,9 @@ def test_a_patient_outside_the_relationship_is_not_found(world, client_for):
     page = response.content.decode()
     assert "No patient found" in page
     assert "Baker" not in page
-    assert AuditEvent.objects.get(actor=world.reception, action=AuditAction.SEARCH).detail["found"] == []
+    # A search that found nobody is still on the trail, against no patient.
+    event = AuditEvent.objects.get(actor=world.reception, action=AuditAction.SEARCH)
+    assert event.patient_id is None and event.detail["results"] == 0
 
 
 def test_search_needs_a_number_or_a_name_and_birth_date(world, client_for):

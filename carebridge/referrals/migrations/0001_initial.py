@@ -6,42 +6,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('patients', '0001_initial'),
-        ('scheduling', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("patients", "0001_initial"),
+        ("scheduling", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('source_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('referral_date', models.DateField()),
-                ('priority', models.CharField(choices=[('routine', 'Routine'), ('urgent', 'Urgent'), ('two_week_wait', 'Two-week wait'), ('non_urgent', 'Non-urgent')], max_length=20)),
-                ('reason', models.CharField(max_length=300)),
-                ('clinical_summary', models.TextField(blank=True)),
-                ('requested_investigations', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('new', 'New'), ('pending', 'Pending'), ('in_progress', 'In Progress'), ('completed', 'Completed')], default='new', max_length=20)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('appointment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='scheduling.appointment')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='patients.patient')),
-                ('receiving_clinician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals_received', to='organisations.clinician')),
-                ('receiving_facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals_received', to='organisations.facility')),
-                ('referring_clinician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals_made', to='organisations.clinician')),
-                ('referring_facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals_sent', to='organisations.facility')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("source_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("referral_date", models.DateField()),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("routine", "Routine"),
+                            ("urgent", "Urgent"),
+                            ("two_week_wait", "Two-week wait"),
+                            ("non_urgent", "Non-urgent"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.CharField(max_length=300)),
+                ("clinical_summary", models.TextField(blank=True)),
+                ("requested_investigations", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("pending", "Pending"),
+                            ("in_progress", "In Progress"),
+                            ("completed", "Completed"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="referrals", to="patients.patient"
+                    ),
+                ),
+                (
+                    "receiving_clinician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_received",
+                        to="organisations.clinician",
+                    ),
+                ),
+                (
+                    "receiving_facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_received",
+                        to="organisations.facility",
+                    ),
+                ),
+                (
+                    "referring_clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_made",
+                        to="organisations.clinician",
+                    ),
+                ),
+                (
+                    "referring_facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_sent",
+                        to="organisations.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-referral_date', '-id'],
-                'indexes': [models.Index(fields=['patient', 'referral_date'], name='referrals_r_patient_18c182_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('priority__in', ['routine', 'urgent', 'two_week_wait', 'non_urgent'])), name='referral_priority_known'), models.CheckConstraint(condition=models.Q(('status__in', ['new', 'pending', 'in_progress', 'completed'])), name='referral_status_known')],
+                "ordering": ["-referral_date", "-id"],
+                "indexes": [models.Index(fields=["patient", "referral_date"], name="referrals_r_patient_18c182_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("priority__in", ["routine", "urgent", "two_week_wait", "non_urgent"])),
+                        name="referral_priority_known",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["new", "pending", "in_progress", "completed"])),
+                        name="referral_status_known",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,37 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('patients', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("patients", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('source_id', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('starts_at', models.DateTimeField()),
-                ('duration_minutes', models.PositiveSmallIntegerField()),
-                ('appointment_type', models.CharField(max_length=100)),
-                ('status', models.CharField(choices=[('booked', 'Booked'), ('arrived', 'Arrived'), ('fulfilled', 'Attended'), ('cancelled', 'Cancelled'), ('noshow', 'Did not attend')], default='booked', max_length=20)),
-                ('reason_for_visit', models.CharField(blank=True, max_length=300)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='organisations.clinician')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='organisations.facility')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='patients.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("source_id", models.CharField(blank=True, max_length=32, null=True, unique=True)),
+                ("starts_at", models.DateTimeField()),
+                ("duration_minutes", models.PositiveSmallIntegerField()),
+                ("appointment_type", models.CharField(max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("booked", "Booked"),
+                            ("arrived", "Arrived"),
+                            ("fulfilled", "Attended"),
+                            ("cancelled", "Cancelled"),
+                            ("noshow", "Did not attend"),
+                        ],
+                        default="booked",
+                        max_length=20,
+                    ),
+                ),
+                ("reason_for_visit", models.CharField(blank=True, max_length=300)),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="organisations.clinician",
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="organisations.facility",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="appointments", to="patients.patient"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
-                'indexes': [models.Index(fields=['clinician', 'starts_at'], name='scheduling__clinici_4542e9_idx'), models.Index(fields=['facility', 'starts_at'], name='scheduling__facilit_a4308e_idx'), models.Index(fields=['patient', 'starts_at'], name='scheduling__patient_6d1824_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'])), name='appointment_status_known'), models.CheckConstraint(condition=models.Q(('duration_minutes__gt', 0)), name='appointment_duration_positive')],
+                "ordering": ["starts_at"],
+                "indexes": [
+                    models.Index(fields=["clinician", "starts_at"], name="scheduling__clinici_4542e9_idx"),
+                    models.Index(fields=["facility", "starts_at"], name="scheduling__facilit_a4308e_idx"),
+                    models.Index(fields=["patient", "starts_at"], name="scheduling__patient_6d1824_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["booked", "arrived", "fulfilled", "cancelled", "noshow"])),
+                        name="appointment_status_known",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("duration_minutes__gt", 0)), name="appointment_duration_positive"
+                    ),
+                ],
             },
         ),
     ]

@@ -6,139 +6,255 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('patients', '0001_initial'),
-        ('scheduling', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("patients", "0001_initial"),
+        ("scheduling", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='cancellation_reason',
+            model_name="appointment",
+            name="cancellation_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='needs_rebooking',
+            model_name="appointment",
+            name="needs_rebooking",
             field=models.BooleanField(default=False),
         ),
         migrations.CreateModel(
-            name='ClinicianSession',
+            name="ClinicianSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('start_time', models.TimeField()),
-                ('end_time', models.TimeField()),
-                ('slot_minutes', models.PositiveSmallIntegerField()),
-                ('appointment_types', models.JSONField(default=list)),
-                ('valid_from', models.DateField()),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='organisations.clinician')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='organisations.facility')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("start_time", models.TimeField()),
+                ("end_time", models.TimeField()),
+                ("slot_minutes", models.PositiveSmallIntegerField()),
+                ("appointment_types", models.JSONField(default=list)),
+                ("valid_from", models.DateField()),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="organisations.clinician",
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="organisations.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['clinician', 'weekday', 'start_time'],
+                "ordering": ["clinician", "weekday", "start_time"],
             },
         ),
         migrations.CreateModel(
-            name='OpeningTime',
+            name="OpeningTime",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('opens', models.TimeField()),
-                ('closes', models.TimeField()),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opening_times', to='organisations.facility')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("opens", models.TimeField()),
+                ("closes", models.TimeField()),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opening_times",
+                        to="organisations.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['facility', 'weekday', 'opens'],
+                "ordering": ["facility", "weekday", "opens"],
             },
         ),
         migrations.CreateModel(
-            name='ScheduleException',
+            name="ScheduleException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('reason', models.CharField(max_length=200)),
-                ('clinician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='schedule_exceptions', to='organisations.clinician')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='schedule_exceptions', to='organisations.facility')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("reason", models.CharField(max_length=200)),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedule_exceptions",
+                        to="organisations.clinician",
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedule_exceptions",
+                        to="organisations.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
+                "ordering": ["starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='Slot',
+            name="Slot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('appointment_types', models.JSONField(default=list)),
-                ('withdrawn', models.BooleanField(default=False)),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='slots', to='organisations.clinician')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='slots', to='organisations.facility')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='slots', to='scheduling.cliniciansession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=carebridge.core.fields.new_public_id, editable=False, unique=True),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("appointment_types", models.JSONField(default=list)),
+                ("withdrawn", models.BooleanField(default=False)),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="slots", to="organisations.clinician"
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="slots", to="organisations.facility"
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="slots",
+                        to="scheduling.cliniciansession",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
+                "ordering": ["starts_at"],
             },
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='slot',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='scheduling.slot'),
+            model_name="appointment",
+            name="slot",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="scheduling.slot",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('booked', 'arrived', 'fulfilled', 'noshow'))), fields=('slot',), name='appointment_one_per_slot'),
+            model_name="appointment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("booked", "arrived", "fulfilled", "noshow"))),
+                fields=("slot",),
+                name="appointment_one_per_slot",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cliniciansession',
-            constraint=models.CheckConstraint(condition=models.Q(('start_time__lt', models.F('end_time'))), name='session_starts_first'),
+            model_name="cliniciansession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("start_time__lt", models.F("end_time"))), name="session_starts_first"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cliniciansession',
-            constraint=models.CheckConstraint(condition=models.Q(('slot_minutes__gte', 5), ('slot_minutes__lte', 240)), name='session_slot_length'),
+            model_name="cliniciansession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slot_minutes__gte", 5), ("slot_minutes__lte", 240)), name="session_slot_length"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cliniciansession',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__gte', 0), ('weekday__lte', 6)), name='session_weekday'),
+            model_name="cliniciansession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__gte", 0), ("weekday__lte", 6)), name="session_weekday"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openingtime',
-            constraint=models.CheckConstraint(condition=models.Q(('opens__lt', models.F('closes'))), name='opening_time_opens_first'),
+            model_name="openingtime",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("opens__lt", models.F("closes"))), name="opening_time_opens_first"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openingtime',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__gte', 0), ('weekday__lte', 6)), name='opening_time_weekday'),
+            model_name="openingtime",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__gte", 0), ("weekday__lte", 6)), name="opening_time_weekday"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openingtime',
-            constraint=models.UniqueConstraint(fields=('facility', 'weekday', 'opens'), name='opening_time_unique'),
+            model_name="openingtime",
+            constraint=models.UniqueConstraint(fields=("facility", "weekday", "opens"), name="opening_time_unique"),
         ),
         migrations.AddConstraint(
-            model_name='scheduleexception',
-            constraint=models.CheckConstraint(condition=models.Q(('starts_at__lt', models.F('ends_at'))), name='exception_starts_first'),
+            model_name="scheduleexception",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("starts_at__lt", models.F("ends_at"))), name="exception_starts_first"
+            ),
         ),
         migrations.AddIndex(
-            model_name='slot',
-            index=models.Index(fields=['facility', 'starts_at'], name='slot_facility_start'),
+            model_name="slot",
+            index=models.Index(fields=["facility", "starts_at"], name="slot_facility_start"),
         ),
         migrations.AddIndex(
-            model_name='slot',
-            index=models.Index(fields=['starts_at'], name='slot_start'),
+            model_name="slot",
+            index=models.Index(fields=["starts_at"], name="slot_start"),
         ),
         migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.CheckConstraint(condition=models.Q(('starts_at__lt', models.F('ends_at'))), name='slot_starts_first'),
+            model_name="slot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("starts_at__lt", models.F("ends_at"))), name="slot_starts_first"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.UniqueConstraint(fields=('clinician', 'starts_at'), name='slot_unique_start_per_clinician'),
+            model_name="slot",
+            constraint=models.UniqueConstraint(
+                fields=("clinician", "starts_at"), name="slot_unique_start_per_clinician"
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduling', '0003_slot_no_overlap_postgresql'),
+        ("scheduling", "0003_slot_no_overlap_postgresql"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='calendar_sequence',
+            model_name="appointment",
+            name="calendar_sequence",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

@@ -27,10 +27,19 @@ RACERS = 24
 
 def _patients(world, count):
     now = clock.now()
-    return [Patient.objects.create(first_name=f"Racer{index}", last_name="Test", date_of_birth=dt.date(1970, 1, 1),
-                                   gender=Gender.UNKNOWN, registration_date=dt.date(2020, 1, 1),
-                                   registered_surgery=world.surgery, created_at=now, updated_at=now)
-            for index in range(count)]
+    return [
+        Patient.objects.create(
+            first_name=f"Racer{index}",
+            last_name="Test",
+            date_of_birth=dt.date(1970, 1, 1),
+            gender=Gender.UNKNOWN,
+            registration_date=dt.date(2020, 1, 1),
+            registered_surgery=world.surgery,
+            created_at=now,
+            updated_at=now,
+        )
+        for index in range(count)
+    ]
 
 
 def _race(functions):
@@ -56,22 +65,27 @@ def _race(functions):
 
 
 def test_racing_bookings_leave_exactly_one_appointment_per_slot(schedule):
-    slots = [slot_at(schedule, 0, dt.time(9, 0)), slot_at(schedule, 0, dt.time(9, 15)),
-             slot_at(schedule, 0, dt.time(9, 30))]
+    slots = [
+        slot_at(schedule, 0, dt.time(9, 0)),
+        slot_at(schedule, 0, dt.time(9, 15)),
+        slot_at(schedule, 0, dt.time(9, 30)),
+    ]
     reception = Actor.command_line(schedule.reception)
     racers = _patients(schedule, RACERS)
 
     def booking(patient, slot):
-        return lambda: services.appointment_book(actor=reception, patient=patient, slot=slot,
-                                                 appointment_type="Routine Consultation")
+        return lambda: services.appointment_book(
+            actor=reception, patient=patient, slot=slot, appointment_type="Routine Consultation", reason="Check-up"
+        )
 
     outcomes = _race([booking(patient, slots[index % 3]) for index, patient in enumerate(racers)])
 
     won = [outcome for outcome in outcomes if isinstance(outcome, Appointment)]
     lost = [outcome for outcome in outcomes if isinstance(outcome, SlotUnavailable)]
     assert len(won) == 3 and len(lost) == RACERS - 3, outcomes
-    holders = Counter(Appointment.objects.filter(slot__in=slots, status__in=HOLDING_STATUSES)
-                      .values_list("slot_id", flat=True))
+    holders = Counter(
+        Appointment.objects.filter(slot__in=slots, status__in=HOLDING_STATUSES).values_list("slot_id", flat=True)
+    )
     assert holders == {slot.pk: 1 for slot in slots}
     assert all(loser.message == "That time has just been taken. Please choose another." for loser in lost)
 
@@ -82,19 +96,27 @@ def test_a_move_racing_a_booking_never_loses_or_doubles_a_slot(schedule):
     bookers = _patients(schedule, 6)
     rounds = []
     for index in range(6):
-        original = slot_at(schedule, 1, dt.time(9, 0)) if index == 0 else slot_at(schedule, 1 + index // 3,
-                                                                                 dt.time(9, 15 * (index % 3)))
+        original = (
+            slot_at(schedule, 1, dt.time(9, 0))
+            if index == 0
+            else slot_at(schedule, 1 + index // 3, dt.time(9, 15 * (index % 3)))
+        )
         contested = slot_at(schedule, 4, dt.time(9 + index // 4, 15 * (index % 4)))
-        appointment = services.appointment_book(actor=reception, patient=movers[index], slot=original,
-                                                appointment_type="Follow-up")
+        appointment = services.appointment_book(
+            actor=reception, patient=movers[index], slot=original, appointment_type="Follow-up", reason="Check-up"
+        )
         rounds.append((appointment, original, contested))
 
     functions = []
     for index, (appointment, _original, contested) in enumerate(rounds):
-        functions.append(lambda a=appointment, s=contested: services.appointment_move(
-            actor=reception, appointment=a, new_slot=s))
-        functions.append(lambda p=bookers[index], s=contested: services.appointment_book(
-            actor=reception, patient=p, slot=s, appointment_type="Follow-up"))
+        functions.append(
+            lambda a=appointment, s=contested: services.appointment_move(actor=reception, appointment=a, new_slot=s)
+        )
+        functions.append(
+            lambda p=bookers[index], s=contested: services.appointment_book(
+                actor=reception, patient=p, slot=s, appointment_type="Follow-up", reason="Check-up"
+            )
+        )
     outcomes = _race(functions)
 
     assert all(isinstance(outcome, (Appointment, SlotUnavailable)) for outcome in outcomes), outcomes

@@ -7,14 +7,17 @@ from carebridge.delivery.tests.mail_testing import parse_ics
 from carebridge.scheduling.calendar import CalendarEvent, calendar_document, fold, utc_stamp
 
 EVENT = CalendarEvent(
-    uid="0b1e3a52-5d3c-4a0e-9d0b-6f1f2b0c9a11@carebridge", sequence=3,
+    uid="0b1e3a52-5d3c-4a0e-9d0b-6f1f2b0c9a11@carebridge",
+    sequence=3,
     starts_at=clock.london_datetime(dt.date(2026, 6, 1), dt.time(9, 0)),
     ends_at=clock.london_datetime(dt.date(2026, 6, 1), dt.time(9, 15)),
     summary="Appointment at St. Siân's Surgery, Llanfair; upstairs",
     location="St. Siân's Surgery, 1 Ffordd y Môr, Llanfairpwllgwyngyll, LL61 5UJ",
     description="Follow-up with Dr. Grace Patel.\nBring your inhaler, please. Back\\slash.",
-    organizer_name="St. Siân's Surgery, Llanfair", organizer_email="reception@stsians.example",
-    attendee_name='Alice "Ali" Archer', attendee_email="alice@example.com",
+    organizer_name="St. Siân's Surgery, Llanfair",
+    organizer_email="reception@stsians.example",
+    attendee_name='Alice "Ali" Archer',
+    attendee_email="alice@example.com",
     stamp=dt.datetime(2026, 5, 20, 14, 3, 9, tzinfo=dt.UTC),
 )
 
@@ -44,8 +47,12 @@ def test_a_request_reads_back_with_every_field_intact():
     assert organizer.params["CN"] == "St. Siân's Surgery, Llanfair"
     attendee = event.one("ATTENDEE")
     assert attendee.value == "mailto:alice@example.com"
-    assert attendee.params == {"CN": "Alice 'Ali' Archer", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED",
-                               "RSVP": "FALSE"}
+    assert attendee.params == {
+        "CN": "Alice 'Ali' Archer",
+        "ROLE": "REQ-PARTICIPANT",
+        "PARTSTAT": "ACCEPTED",
+        "RSVP": "FALSE",
+    }
 
 
 def test_a_cancellation_says_so_twice():

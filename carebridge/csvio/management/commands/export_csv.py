@@ -18,8 +18,10 @@ EXIT_USAGE = 2
 
 
 class Command(BaseCommand):
-    help = ("Export facilities, clinicians, staff, patients, appointments, prescriptions and referrals to DIR "
-            "as CSV files in the coursework's format (created if need be; existing files are replaced).")
+    help = (
+        "Export facilities, clinicians, staff, patients, appointments, prescriptions and referrals to DIR "
+        "as CSV files in the coursework's format (created if need be; existing files are replaced)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("directory", type=Path, metavar="DIR", help="the folder to write the CSV files into")

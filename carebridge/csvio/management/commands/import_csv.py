@@ -19,26 +19,28 @@ EXIT_USAGE = 2
 
 
 class Command(BaseCommand):
-    help = ("Import the coursework CSV files (facilities, clinicians, staff, patients, appointments, "
-            "prescriptions, referrals) found in DIR. Nothing is written if any row has an error.")
+    help = (
+        "Import the coursework CSV files (facilities, clinicians, staff, patients, appointments, "
+        "prescriptions, referrals) found in DIR. Nothing is written if any row has an error."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("directory", type=Path, metavar="DIR", help="the folder that holds the CSV files")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="check everything and report, but write nothing")
+        parser.add_argument("--dry-run", action="store_true", help="check everything and report, but write nothing")
 
     def handle(self, *args, directory: Path, dry_run: bool, **options) -> None:
         # Progress is for a person watching; a log file or a pipe gets only the report.
         progress = TerminalProgress(self.stderr) if self.stderr.isatty() else None
         try:
-            report = dataset_import(directory=directory, actor=Actor.command_line(), dry_run=dry_run,
-                                    progress=progress)
+            report = dataset_import(directory=directory, actor=Actor.command_line(), dry_run=dry_run, progress=progress)
         except ImportUsageError as exc:
             self.stderr.write(str(exc))
             sys.exit(EXIT_USAGE)
         except DatabaseError as exc:
-            self.stderr.write(f"The database could not be used, so nothing was imported ({exc}). If this is a new "
-                              f"installation, run `carebridge migrate` first.")
+            self.stderr.write(
+                f"The database could not be used, so nothing was imported ({exc}). If this is a new "
+                f"installation, run `carebridge migrate` first."
+            )
             sys.exit(EXIT_ERRORS)
         except KeyboardInterrupt:
             # The transaction was rolled back on the way out: say so rather than show a traceback.

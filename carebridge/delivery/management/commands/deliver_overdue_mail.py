@@ -4,8 +4,10 @@ from carebridge.delivery.services import email_requeue_overdue
 
 
 class Command(BaseCommand):
-    help = ("Queue again every email whose delivery is long overdue (its worker was killed). "
-            "Run every few minutes beside the task workers.")
+    help = (
+        "Queue again every email whose delivery is long overdue (its worker was killed). "
+        "Run every few minutes beside the task workers."
+    )
 
     def handle(self, *args, **options) -> None:
         count = email_requeue_overdue()

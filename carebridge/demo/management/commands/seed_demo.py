@@ -26,8 +26,10 @@ from carebridge.demo.services import (
     describe_contents,
 )
 
-EMPTY_DATABASE_ADVICE = ("To load the demo afresh, start from an empty database: delete the SQLite file (or drop "
-                         "and create the PostgreSQL database), run `carebridge migrate`, then `carebridge seed-demo`.")
+EMPTY_DATABASE_ADVICE = (
+    "To load the demo afresh, start from an empty database: delete the SQLite file (or drop "
+    "and create the PostgreSQL database), run `carebridge migrate`, then `carebridge seed-demo`."
+)
 
 
 def _patient_count(text: str) -> int:
@@ -41,21 +43,34 @@ def _patient_count(text: str) -> int:
 
 
 class Command(BaseCommand):
-    help = ("Load a generated demo data set (GP surgeries and hospitals in Birmingham, Solihull and Sutton "
-            "Coldfield, with their clinicians, staff, patients, appointments, prescriptions and referrals) "
-            "through the CSV importer, and create a demo login for each role. Does nothing if the database "
-            "already holds data.")
+    help = (
+        "Load a generated demo data set (GP surgeries and hospitals in Birmingham, Solihull and Sutton "
+        "Coldfield, with their clinicians, staff, patients, appointments, prescriptions and referrals) "
+        "through the CSV importer, and create a demo login for each role. Does nothing if the database "
+        "already holds data."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--patients", type=_patient_count, default=DEFAULT_PATIENTS, metavar="N",
-                            help=f"how many patients to generate (default {DEFAULT_PATIENTS:,}: four surgeries of "
-                                 f"about {DEFAULT_PATIENTS // 4:,})")
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
-                            help="the random seed: the same seed on the same day gives the same data "
-                                 f"(default {DEFAULT_SEED})")
-        parser.add_argument("--force", action="store_true",
-                            help="insist on loading: fail (exit 1) rather than quietly do nothing when the "
-                                 "database already holds data")
+        parser.add_argument(
+            "--patients",
+            type=_patient_count,
+            default=DEFAULT_PATIENTS,
+            metavar="N",
+            help=f"how many patients to generate (default {DEFAULT_PATIENTS:,}: four surgeries of "
+            f"about {DEFAULT_PATIENTS // 4:,})",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            metavar="S",
+            help=f"the random seed: the same seed on the same day gives the same data (default {DEFAULT_SEED})",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="insist on loading: fail (exit 1) rather than quietly do nothing when the database already holds data",
+        )
 
     def handle(self, *args, patients: int, seed: int, force: bool, **options) -> None:
         contents = database_contents()
@@ -80,10 +95,13 @@ class Command(BaseCommand):
 
     def _already_loaded(self, what: str, force: bool) -> None:
         if force:
-            raise CommandError(f"The database already holds {what}, and the demo would duplicate or clash with "
-                               f"it, so nothing was loaded. {EMPTY_DATABASE_ADVICE}")
-        self.stdout.write(f"The database already holds {what}: the demo is only loaded into an empty database, so "
-                          f"nothing was done.")
+            raise CommandError(
+                f"The database already holds {what}, and the demo would duplicate or clash with "
+                f"it, so nothing was loaded. {EMPTY_DATABASE_ADVICE}"
+            )
+        self.stdout.write(
+            f"The database already holds {what}: the demo is only loaded into an empty database, so nothing was done."
+        )
 
     def _print_result(self, result: DemoSeedResult, total_seconds: float) -> None:
         report = result.report
@@ -96,14 +114,19 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name.ljust(width)}  {count:>10,}")
         seconds = result.import_seconds
         rate = result.total_rows / seconds if seconds > 0 else 0.0
-        self.stdout.write(f"Wrote {result.total_rows:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s; making them took "
-                          f"{result.generate_seconds:.1f} s of that, the importer the rest), with "
-                          f"{report.warning_count:,} import warnings.")
-        self.stdout.write(f"Logins and clinic schedules: {result.logins_seconds:.1f} s. Altogether, committed: {total_seconds:.1f} s.")
+        self.stdout.write(
+            f"Wrote {result.total_rows:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s; making them took "
+            f"{result.generate_seconds:.1f} s of that, the importer the rest), with "
+            f"{report.warning_count:,} import warnings."
+        )
+        self.stdout.write(
+            f"Logins and clinic schedules: {result.logins_seconds:.1f} s. Altogether, committed: {total_seconds:.1f} s."
+        )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (every one has the password {DEMO_PASSWORD}):")
         header = ("Username", "Password", "Name", "Role", "Facility")
         rows = [(login.username, DEMO_PASSWORD, login.name, login.role, login.facility) for login in result.logins]
         widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
         for row in [header, tuple("-" * width for width in widths), *rows]:
-            self.stdout.write("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            self.stdout.write("  " + "  ".join(cells).rstrip())

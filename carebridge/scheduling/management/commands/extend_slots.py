@@ -5,8 +5,10 @@ from carebridge.scheduling.services import horizon_last_day, slots_extend_horizo
 
 
 class Command(BaseCommand):
-    help = ("Offer every clinician's slots up to the rolling horizon (SLOT_HORIZON_DAYS ahead). "
-            "Run once a day, for example from a systemd timer or cron; `make run` runs it at start.")
+    help = (
+        "Offer every clinician's slots up to the rolling horizon (SLOT_HORIZON_DAYS ahead). "
+        "Run once a day, for example from a systemd timer or cron; `make run` runs it at start."
+    )
 
     def handle(self, *args, **options):
         created = slots_extend_horizon(actor=Actor(user=None, channel="system"))

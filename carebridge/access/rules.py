@@ -1,0 +1,351 @@
+"""Who may see a patient, how much of the record, and which actions they may take. Deny by default.
+
+The one place these rules live (DESIGN section 3). Care services ask `require()` themselves, so a rule
+holds whoever calls them; pages, APIs and commands never decide access.
+
+  access_for(user, patient)  -> PatientAccess (why, and how much) or None (may not see the patient)
+  visible_patients(qs, user) -> the queryset narrowed to the patients `user` may see
+  require(actor, action, patient, ...) -> PatientAccess, or raises NotFound / NotPermitted
+"""
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from carebridge.access.models import BreakGlassAccess, CareRelationship, RelationshipKind
+from carebridge.access.relationships import live
+from carebridge.core import clock
+from carebridge.core.actor import Actor
+from carebridge.core.errors import NotFound, NotPermitted
+from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
+from carebridge.patients.models import Patient
+
+if TYPE_CHECKING:
+    from carebridge.accounts.models import User
+
+
+class Disclosure(enum.IntEnum):
+    """How much of a record a viewer is handed. Demographics are part of both."""
+
+    # Demographics, appointments (their reason only at the viewer's own facility), and a referral's
+    # administrative fields: priority, dates, status, receiving clinic.
+    ADMINISTRATIVE = 1
+    # Everything: consultations, prescriptions, allergies, a referral's reason and clinical summary.
+    CLINICAL = 2
+
+
+class Action(enum.StrEnum):
+    READ = "read"
+    BOOK = "book"
+    MOVE = "move"
+    CANCEL = "cancel"
+    CHECK_IN = "check_in"
+    MARK_NO_SHOW = "mark_no_show"
+    COMPLETE = "complete"
+    RECORD_CONSULTATION = "record_consultation"
+    PRESCRIBE = "prescribe"
+    REFER = "refer"
+    TRIAGE = "triage"
+
+
+class Why(enum.StrEnum):
+    OWN_RECORD = "own_record"
+    REGISTERED = "registered"
+    APPOINTMENT = RelationshipKind.APPOINTMENT.value
+    REFERRAL_RECEIVED = RelationshipKind.REFERRAL_RECEIVED.value
+    REFERRAL_SENT = RelationshipKind.REFERRAL_SENT.value
+    EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """One reason a person may see a patient, in words for both of them."""
+
+    why: Why
+    summary: str  # "Registered at Oak Tree Surgery", "Appointment on 14 December 2026"
+    who: str  # whose relationship it is: "Dr Sam Okafor and Heartlands Hospital"
+    since: dt.datetime | dt.date | None
+    until: dt.datetime | None  # None: open-ended (registration, an open referral)
+    source_id: uuid.UUID | None = None
+    reason: str = ""  # an emergency access's stated reason
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    """One viewer's access to one patient: how much, and why."""
+
+    patient: Patient
+    role: Role
+    disclosure: Disclosure
+    relationships: tuple[Relationship, ...]
+    # The viewer's own facility (their workplace), if they have one: an appointment's reason is shown
+    # to non-clinical staff only for appointments there.
+    facility_id: int | None
+
+    @property
+    def sees_clinical(self) -> bool:
+        return self.disclosure == Disclosure.CLINICAL
+
+    @property
+    def is_own_record(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def via_break_glass(self) -> bool:
+        """Only emergency access opens this record to the viewer (shown as a banner)."""
+        return all(relationship.why == Why.EMERGENCY for relationship in self.relationships)
+
+    def sees_appointment_reason(self, appointment_facility_id: int) -> bool:
+        return self.sees_clinical or appointment_facility_id == self.facility_id
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """How much a person sees of the records they may open, whichever patient it is (for lists)."""
+
+    disclosure: Disclosure
+    facility_id: int | None
+
+    @property
+    def sees_clinical(self) -> bool:
+        return self.disclosure == Disclosure.CLINICAL
+
+    def sees_appointment_reason(self, appointment_facility_id: int) -> bool:
+        return self.sees_clinical or appointment_facility_id == self.facility_id
+
+
+def viewer_of(user: "User | None") -> Viewer:
+    role = role_of(user)
+    if user is None or role not in CLINICAL_ROLES | ADMINISTRATIVE_ROLES | {Role.PATIENT}:
+        return Viewer(disclosure=Disclosure.ADMINISTRATIVE, facility_id=None)
+    disclosure = Disclosure.ADMINISTRATIVE if role in ADMINISTRATIVE_ROLES else Disclosure.CLINICAL
+    return Viewer(disclosure=disclosure, facility_id=_viewer_facility_id(user, role))
+
+
+# --- Who sees whom ----------------------------------------------------------------------------------------
+
+
+def _viewer_facility_id(user: "User", role: Role) -> int | None:
+    if role in CLINICAL_ROLES:
+        return user.clinician.workplace_id
+    if role in ADMINISTRATIVE_ROLES:
+        return user.staff_member.facility_id
+    return None
+
+
+def _relationship_rows(user: "User", role: Role) -> Q | None:
+    """A filter on CareRelationship for the rows that open records to `user` (None: no such rows)."""
+    if role in CLINICAL_ROLES:
+        clinician = user.clinician
+        return Q(clinician_id=clinician.pk) | Q(facility_id=clinician.workplace_id)
+    if role in ADMINISTRATIVE_ROLES:
+        return Q(facility_id=user.staff_member.facility_id)
+    return None
+
+
+def _registered_here(user: "User", role: Role) -> int | None:
+    """The surgery whose registered patients `user` may see: GPs, practice nurses and staff there."""
+    if role in CLINICAL_ROLES:
+        workplace = user.clinician.workplace
+        return workplace.pk if workplace.is_gp_surgery else None
+    if role in ADMINISTRATIVE_ROLES:
+        return user.staff_member.facility_id
+    return None
+
+
+def visible_patients(queryset: QuerySet[Patient], user: "User | None") -> QuerySet[Patient]:
+    """Narrow `queryset` to the patients `user` may see. Emergency access counts while it lasts."""
+    role = role_of(user)
+    if user is None or role == Role.NONE:
+        return queryset.none()
+    if role == Role.PATIENT:
+        return queryset.filter(user=user)
+    rows = _relationship_rows(user, role)
+    if rows is None:
+        return queryset.none()
+    now = clock.now()
+    visible = Q(Exists(CareRelationship.objects.filter(rows, live(now), patient=OuterRef("pk"))))
+    surgery_id = _registered_here(user, role)
+    if surgery_id is not None:
+        visible |= Q(registered_surgery_id=surgery_id)
+    if role in CLINICAL_ROLES:
+        visible |= Q(
+            Exists(BreakGlassAccess.objects.filter(patient=OuterRef("pk"), clinician_user=user, expires_at__gt=now))
+        )
+    return queryset.filter(visible)
+
+
+def access_for(user: "User | None", patient: Patient) -> PatientAccess | None:
+    """`user`'s access to `patient`, with every reason it is granted; None when there is none."""
+    role = role_of(user)
+    if user is None or role == Role.NONE:
+        return None
+    if role == Role.PATIENT:
+        if patient.user_id != user.pk:
+            return None
+        own = Relationship(why=Why.OWN_RECORD, summary="Your own record", who="You", since=None, until=None)
+        return PatientAccess(
+            patient=patient, role=role, disclosure=Disclosure.CLINICAL, relationships=(own,), facility_id=None
+        )
+    rows = _relationship_rows(user, role)
+    if rows is None:
+        return None
+    now = clock.now()
+    found: list[Relationship] = []
+    surgery_id = _registered_here(user, role)
+    if surgery_id is not None and patient.registered_surgery_id == surgery_id:
+        found.append(
+            Relationship(
+                why=Why.REGISTERED,
+                summary=f"Registered at {patient.registered_surgery.name}",
+                who=f"Staff and clinicians at {patient.registered_surgery.name}",
+                since=patient.registration_date,
+                until=None,
+            )
+        )
+    for row in (
+        CareRelationship.objects.filter(rows, live(now), patient=patient)
+        .select_related("clinician", "facility")
+        .order_by("starts_at")
+    ):
+        found.append(_explained(row))
+    if role in CLINICAL_ROLES:
+        for grant in BreakGlassAccess.objects.filter(patient=patient, clinician_user=user, expires_at__gt=now):
+            found.append(
+                Relationship(
+                    why=Why.EMERGENCY,
+                    summary="Emergency access",
+                    who=user.get_full_name(),
+                    since=grant.opened_at,
+                    until=grant.expires_at,
+                    reason=grant.reason,
+                )
+            )
+    if not found:
+        return None
+    disclosure = Disclosure.CLINICAL if role in CLINICAL_ROLES else Disclosure.ADMINISTRATIVE
+    return PatientAccess(
+        patient=patient,
+        role=role,
+        disclosure=disclosure,
+        relationships=tuple(found),
+        facility_id=_viewer_facility_id(user, role),
+    )
+
+
+def _explained(row: CareRelationship) -> Relationship:
+    who = row.facility.name
+    if row.clinician is not None:
+        who = f"{row.clinician.display_name} and {row.facility.name}"
+    return Relationship(
+        why=Why(row.kind), summary=row.summary, who=who, since=row.starts_at, until=row.ends_at, source_id=row.source_id
+    )
+
+
+def who_can_see(patient: Patient) -> list[Relationship]:
+    """For the patient: everyone who may see their record now, and why (own access aside)."""
+    now = clock.now()
+    everyone = [
+        Relationship(
+            why=Why.REGISTERED,
+            summary=f"You are registered at {patient.registered_surgery.name}",
+            who=f"Staff and clinicians at {patient.registered_surgery.name}",
+            since=patient.registration_date,
+            until=None,
+        )
+    ]
+    everyone += [
+        _explained(row)
+        for row in CareRelationship.objects.filter(live(now), patient=patient)
+        .select_related("clinician", "facility")
+        .order_by("starts_at")
+    ]
+    everyone += [
+        Relationship(
+            why=Why.EMERGENCY,
+            summary="Emergency access",
+            who=grant.clinician_user.get_full_name(),
+            since=grant.opened_at,
+            until=grant.expires_at,
+            reason=grant.reason,
+        )
+        for grant in BreakGlassAccess.objects.filter(patient=patient, expires_at__gt=now).select_related(
+            "clinician_user"
+        )
+    ]
+    return everyone
+
+
+# --- What they may do ------------------------------------------------------------------------------------
+
+
+def refusal(
+    access: PatientAccess,
+    user: "User",
+    action: Action,
+    *,
+    facility_id: int | None = None,
+    clinician_id: int | None = None,
+) -> str | None:
+    """Why `user` (who may see the patient, as `access` says) may not take `action`; None if they may.
+
+    `facility_id` is where the action happens (the slot's facility for a booking, the appointment's for
+    a change, the receiving facility for triage); `clinician_id` the appointment's clinician.
+    """
+    role = access.role
+    patient = access.patient
+    if action == Action.READ:
+        return None
+    if action in (Action.BOOK, Action.MOVE, Action.CANCEL):
+        if role == Role.PATIENT:
+            if facility_id != patient.registered_surgery_id:
+                if action == Action.BOOK:
+                    return "You can book only with clinicians at the surgery you are registered with."
+                return "This appointment was made by another clinic: contact them to change it."
+            return None
+        if role in ADMINISTRATIVE_ROLES and facility_id == access.facility_id:
+            return None
+        return "Only the patient, or reception at the clinic, can book or change this appointment."
+    if action in (Action.CHECK_IN, Action.MARK_NO_SHOW):
+        if role in ADMINISTRATIVE_ROLES and facility_id == access.facility_id:
+            return None
+        return "Only reception at the clinic checks patients in or records a missed appointment."
+    if action == Action.COMPLETE:
+        if role in CLINICAL_ROLES and clinician_id == user.clinician.pk:
+            return None
+        return "Only the clinician seeing the patient marks the appointment done."
+    if action == Action.RECORD_CONSULTATION:
+        return None if role in CLINICAL_ROLES else "Only clinicians record consultations."
+    if action == Action.PRESCRIBE:
+        if role in CLINICAL_ROLES and user.clinician.may_prescribe:
+            return None
+        return "Only doctors, and nurses registered as prescribers, may prescribe."
+    if action == Action.REFER:
+        if role in CLINICAL_ROLES and user.clinician.workplace.is_gp_surgery:
+            return None
+        return "Referrals are made by clinicians at GP surgeries."
+    if action == Action.TRIAGE:
+        if role in CLINICAL_ROLES and facility_id == access.facility_id:
+            return None
+        return "Only clinicians at the receiving facility triage its referrals."
+    return f"Nobody may {action.value} here."  # deny by default: an action without a rule
+
+
+def require(
+    *, actor: Actor, action: Action, patient: Patient, facility_id: int | None = None, clinician_id: int | None = None
+) -> PatientAccess:
+    """Care services call this before acting. Raises NotFound when `actor` may not see the patient (the
+    same answer as a missing record) and NotPermitted when they may see but not do; the service's
+    `refusals_audited` wrapper writes the audit row once its transaction has rolled back."""
+    user = actor.user
+    access = access_for(user, patient)
+    if access is None or user is None:
+        raise NotFound("No patient record found.")
+    problem = refusal(access, user, action, facility_id=facility_id, clinician_id=clinician_id)
+    if problem is not None:
+        raise NotPermitted(problem)
+    return access

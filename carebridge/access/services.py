@@ -1,0 +1,97 @@
+"""Emergency ("break-glass") access: a clinician opens a record outside their relationships by stating why.
+
+The grant lasts BREAK_GLASS_HOURS, is shown to the patient in their access log, and is reviewed by the
+privacy officer.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+
+from carebridge.access.models import BreakGlassAccess
+from carebridge.audit.models import AuditAction, AuditObject
+from carebridge.audit.refusals import refusals_audited
+from carebridge.audit.services import audit_record
+from carebridge.core import clock, nhs_number
+from carebridge.core.actor import Actor
+from carebridge.core.errors import Invalid, NotFound, NotPermitted
+from carebridge.core.roles import CLINICAL_ROLES, Role, role_of
+from carebridge.patients.models import Patient
+
+MINIMUM_REASON_LENGTH = 15
+
+
+@refusals_audited(AuditObject.BREAK_GLASS)
+@transaction.atomic
+def break_glass_open(*, actor: Actor, nhs_number_text: str, reason: str) -> BreakGlassAccess:
+    """Grant the clinician time-limited access to one patient's record, flagged for privacy review."""
+    clinician_user = actor.user
+    if clinician_user is None or role_of(clinician_user) not in CLINICAL_ROLES:
+        raise NotFound("Only clinicians may use emergency access.")
+    reason = reason.strip()
+    number = nhs_number.normalise(nhs_number_text)
+    if len(reason) < MINIMUM_REASON_LENGTH:
+        raise Invalid(
+            "Say why you need this record now.",
+            fields={"reason": "Say why you need this record now, in a sentence the privacy officer will understand."},
+        )
+    patient = Patient.objects.filter(nhs_number=number).first() if number else None
+    if patient is None:
+        # Audited as every denial is; a clinician in an emergency may learn that no such patient is here.
+        raise NotFound(
+            "No patient with this NHS number was found.",
+            fields={"nhs_number": "No patient with this NHS number was found."},
+        )
+    now = clock.now()
+    grant = BreakGlassAccess.objects.create(
+        clinician_user=clinician_user,
+        patient=patient,
+        reason=reason,
+        opened_at=now,
+        expires_at=now + dt.timedelta(hours=settings.BREAK_GLASS_HOURS),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.BREAK_GLASS,
+        object_type=AuditObject.PATIENT,
+        object_id=str(patient.public_id),
+        patient_id=patient.pk,
+        reason=reason,
+        detail={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()},
+    )
+    return grant
+
+
+@refusals_audited(AuditObject.BREAK_GLASS)
+@transaction.atomic
+def break_glass_review(*, actor: Actor, grant_id: int, note: str) -> BreakGlassAccess:
+    """The privacy officer records that an emergency access was reviewed, and what they concluded."""
+    if role_of(actor.user) != Role.PRIVACY_OFFICER:
+        raise NotPermitted("Only the privacy officer reviews emergency access.")
+    note = note.strip()
+    if not note:
+        raise Invalid(
+            "Write what you concluded.",
+            fields={"note": "Write what you concluded, for example 'Appropriate: A&E attendance'."},
+        )
+    grant = BreakGlassAccess.objects.select_for_update().filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound("No such emergency access.")
+    if grant.reviewed_at is not None:
+        raise Invalid(
+            "This access has already been reviewed.", fields={"note": "This access has already been reviewed."}
+        )
+    grant.reviewed_by = actor.user
+    grant.reviewed_at = clock.now()
+    grant.review_note = note
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.BREAK_GLASS,
+        object_id=str(grant.pk),
+        patient_id=grant.patient_id,
+        reason=note,
+    )
+    return grant
