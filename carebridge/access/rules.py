@@ -48,6 +48,9 @@ class Action(enum.StrEnum):
     COMPLETE = "complete"
     RECORD_CONSULTATION = "record_consultation"
     PRESCRIBE = "prescribe"
+    RECORD_SUPPLY = "record_supply"  # a prescription dispensed or collected, or cancelled
+    REQUEST_REPEAT = "request_repeat"
+    NOMINATE_PHARMACY = "nominate_pharmacy"
     REFER = "refer"
     TRIAGE = "triage"
 
@@ -321,9 +324,25 @@ def refusal(
     if action == Action.RECORD_CONSULTATION:
         return None if role in CLINICAL_ROLES else "Only clinicians record consultations."
     if action == Action.PRESCRIBE:
+        # `facility_id`, when given, is where the prescription is issued from (a repeat request waits at
+        # the patient's surgery, for its prescribers).
         if role in CLINICAL_ROLES and user.clinician.may_prescribe:
+            if facility_id is not None and facility_id != access.facility_id:
+                return "Repeat requests are approved by prescribers at the patient's surgery."
             return None
         return "Only doctors, and nurses registered as prescribers, may prescribe."
+    if action == Action.RECORD_SUPPLY:
+        # The practice hears from the pharmacy; clinicians at the prescribing facility record it.
+        if role in CLINICAL_ROLES and facility_id == access.facility_id:
+            return None
+        return "Only clinicians at the prescribing surgery record what happened to a prescription."
+    if action == Action.REQUEST_REPEAT:
+        return None if role == Role.PATIENT else "Repeats are requested by the patient; prescribers issue them."
+    if action == Action.NOMINATE_PHARMACY:
+        # `facility_id`: the patient's registered surgery, whose reception may record it for them.
+        if role == Role.PATIENT or (role in ADMINISTRATIVE_ROLES and facility_id == access.facility_id):
+            return None
+        return "The patient, or reception at their surgery, names their pharmacy."
     if action == Action.REFER:
         if role in CLINICAL_ROLES and user.clinician.workplace.is_gp_surgery:
             return None

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "carebridge.patients",
     "carebridge.access",
     "carebridge.scheduling",
+    "carebridge.clinical",
     "carebridge.prescribing",
     "carebridge.referrals",
     "carebridge.records",

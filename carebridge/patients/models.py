@@ -36,6 +36,9 @@ class Patient(SourceRecord):
     emergency_contact_phone = models.CharField(max_length=30, blank=True)
     registration_date = models.DateField()
     registered_surgery = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="registered_patients")
+    # The community pharmacy the patient has nominated for their prescriptions (name and address as the
+    # patient gives it); prescriptions go there unless the prescriber names another.
+    nominated_pharmacy = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
