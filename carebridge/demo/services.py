@@ -15,6 +15,8 @@ from django.db import connection, transaction
 
 from carebridge.accounts.models import AccountKind, User
 from carebridge.accounts.services import user_create
+from carebridge.clinical.models import AllergySeverity
+from carebridge.clinical.services import allergy_record, consultation_record
 from carebridge.core.actor import Actor
 from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.csvio.report import ImportReport
@@ -147,6 +149,7 @@ def demo_seed(
                 )
             logins = _create_logins(actor=actor, cast=dataset.cast, password=password)
             _set_weekly_schedules(actor=actor, dataset=dataset)
+            _record_demo_clinical_history(cast=dataset.cast)
             finished = time.perf_counter()
     finally:
         dataset.close()
@@ -196,6 +199,33 @@ def _create_logins(*, actor: Actor, cast: DemoCast, password: str) -> list[DemoL
             )
         )
     return logins
+
+
+HYPERTENSION = "59621000"  # SNOMED CT: essential hypertension
+
+
+def _record_demo_clinical_history(*, cast: DemoCast) -> None:
+    """The coursework has no clinical history beyond prescriptions; give the demo patient some, recorded
+    by the demo GP through the same services a GP uses, so the record, the allergy warning and the
+    problem list have something to show: a penicillin allergy and long-standing high blood pressure."""
+    gp = Actor.command_line(Clinician.objects.get(source_id=cast.gp).user)
+    patient = Patient.objects.get(source_id=cast.patient)
+    allergy_record(
+        actor=gp,
+        patient=patient,
+        substance="penicillins",
+        reaction="Widespread itchy rash",
+        severity=AllergySeverity.MODERATE,
+    )
+    consultation_record(
+        actor=gp,
+        patient=patient,
+        symptoms="Headaches in the mornings; home readings high.",
+        findings="BP 162/98 seated, repeated 158/96.",
+        assessment="Stage 2 hypertension.",
+        plan="Lifestyle advice; blood tests; review in four weeks.",
+        condition_code=HYPERTENSION,
+    )
 
 
 # What each kind of clinician's sessions offer, in the coursework's appointment types.

@@ -145,6 +145,9 @@ def test_the_logins_are_the_people_of_the_first_surgery_and_hospital():
     assert Appointment.objects.filter(patient=patient, clinician=gp, starts_at__gte=clock.now()).exists()
     assert Appointment.objects.filter(patient=patient, clinician=nurse, starts_at__gte=clock.now()).exists()
     assert Prescription.objects.filter(patient=patient, prescriber=gp).exists()
+    # The GP has recorded a penicillin allergy and high blood pressure, so the record has a history.
+    assert [(allergy.substance, allergy.recorded_by) for allergy in patient.allergies.all()] == [("penicillins", gp)]
+    assert [condition.display for condition in patient.conditions.all()] == ["Essential hypertension"]
     for username in ("admin", "privacy"):
         user = users[username]
         assert not hasattr(user, "patient") and not hasattr(user, "clinician") and not hasattr(user, "staff_member")
