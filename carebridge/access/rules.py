@@ -354,6 +354,27 @@ def refusal(
     return f"Nobody may {action.value} here."  # deny by default: an action without a rule
 
 
+def works_repeat_queue(user: "User | None") -> bool:
+    """Patients' repeat requests wait at their surgery for its prescribers: doctors and nurse prescribers
+    working at a GP surgery see that queue."""
+    if user is None or role_of(user) not in CLINICAL_ROLES:
+        return False
+    clinician = user.clinician
+    return clinician.may_prescribe and clinician.workplace.is_gp_surgery
+
+
+def permits(
+    access: PatientAccess,
+    user: "User",
+    action: Action,
+    *,
+    facility_id: int | None = None,
+    clinician_id: int | None = None,
+) -> bool:
+    """Whether to offer a link or a button for `action`: the rule's answer, never a page's own."""
+    return refusal(access, user, action, facility_id=facility_id, clinician_id=clinician_id) is None
+
+
 def require(
     *, actor: Actor, action: Action, patient: Patient, facility_id: int | None = None, clinician_id: int | None = None
 ) -> PatientAccess:

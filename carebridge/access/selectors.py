@@ -8,11 +8,11 @@ import uuid
 
 from django.core.exceptions import ValidationError
 
-from carebridge.access.rules import PatientAccess, access_for
+from carebridge.access.rules import Action, PatientAccess, access_for, refusal
 from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor
-from carebridge.core.errors import NotFound
+from carebridge.core.errors import NotFound, NotPermitted
 from carebridge.patients.models import Patient
 
 
@@ -52,3 +52,35 @@ def _fetch(public_id: uuid.UUID | str) -> Patient | None:
         return Patient.objects.select_related("registered_surgery").get(public_id=public_id)
     except (Patient.DoesNotExist, ValueError, ValidationError):
         return None
+
+
+def require_permitted(
+    actor: Actor,
+    access: PatientAccess,
+    action: Action,
+    object_type: AuditObject,
+    object_id: str = "",
+    *,
+    facility_id: int | None = None,
+    clinician_id: int | None = None,
+    message: str = "",
+    operation: str = "",
+) -> None:
+    """Refuse a page's form before it is filled in when the service would refuse it: NotPermitted (403),
+    audited as the service's own refusal is (the same row, whichever channel). `message`, if given, says
+    it in the page's own words instead of the rule's. The service checks again when the form is sent."""
+    assert actor.user is not None
+    problem = refusal(access, actor.user, action, facility_id=facility_id, clinician_id=clinician_id)
+    if problem is None:
+        return
+    problem = message or problem
+    audit_denial(
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id or str(access.patient.public_id),
+        patient_id=access.patient.pk,
+        detail={"operation": operation or action.value, "refusal": NotPermitted.code, "message": problem},
+    )
+    denied = NotPermitted(problem)
+    denied.audited = True
+    raise denied

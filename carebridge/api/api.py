@@ -22,7 +22,7 @@ from ninja.openapi.docs import Swagger
 from carebridge.access.rules import PatientAccess, Viewer, viewer_of, visible_patients
 from carebridge.access.selectors import patient_record_for
 from carebridge.accounts.models import User
-from carebridge.api import schemas
+from carebridge.api import clinical, schemas
 from carebridge.api.auth import BearerToken, actor_for, www_authenticate
 from carebridge.api.visibility import slots_facility_id
 from carebridge.audit.models import AuditObject
@@ -35,15 +35,18 @@ from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
 from carebridge.patients.selectors import patients_matching
+from carebridge.prescribing.services import SafetyWarnings
 from carebridge.scheduling import services
 from carebridge.scheduling.models import Appointment, AppointmentStatus, Slot
 from carebridge.scheduling.selectors import appointment_for, appointments_disclosed, free_slots
 
 DESCRIPTION = """
-Appointments at Carebridge GP surgeries and hospitals, with the same access rules and audit as the
-web pages. Authenticate with `Authorization: Bearer <token>`; a token is issued on the server with
-`carebridge api-token USERNAME` and acts as that user. Records you may not see answer 404, as do
-records that do not exist. A slot someone else has just taken answers 409 with code `slot-taken`.
+Appointments, consultations and prescriptions at Carebridge GP surgeries and hospitals, with the same
+access rules and audit as the web pages. Authenticate with `Authorization: Bearer <token>`; a token is
+issued on the server with `carebridge api-token USERNAME` and acts as that user. Records you may not see
+answer 404, as do records that do not exist (clinical records, to staff who are not clinicians). A slot
+someone else has just taken answers 409 with code `slot-taken`. A prescription the safety checks stop
+answers 422 with code `safety-warning` and its `warnings`; send it again with `overrides` to go ahead.
 """
 
 MAX_LIMIT = 500
@@ -98,11 +101,17 @@ def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     body: dict = {"detail": exc.message, "code": exc.code}
     if exc.fields:
         body["fields"] = exc.fields
+    if isinstance(exc, SafetyWarnings):
+        body["warnings"] = [{"kind": warning.kind.value, "message": warning.message} for warning in exc.warnings]
     return api.create_response(request, body, status=exc.status)
 
 
 def _actor(request: HttpRequest) -> Actor:
     return actor_for(request, request.auth, "api")
+
+
+# Consultations, problems, allergies, prescriptions and repeat requests (carebridge/api/clinical.py).
+api.add_router("", clinical.router)
 
 
 REFUSALS = {403: schemas.Error, 404: schemas.Error, 409: schemas.Error, 422: schemas.Error}

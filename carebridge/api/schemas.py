@@ -2,13 +2,16 @@
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from ninja import Field, Schema
 
 
 class Error(Schema):
     detail: str = Field(description="What went wrong, in words to show the person")
-    code: str = Field(description="slot-taken, not-permitted, refused, not-found, bad-request, unauthorized")
+    code: str = Field(
+        description="slot-taken, not-permitted, invalid, safety-warning, not-found, bad-request, unauthorized"
+    )
 
 
 class Named(Schema):
@@ -101,3 +104,169 @@ class MoveIn(Schema):
 class CancelIn(Schema):
     # Required by the rules, but checked there, so a missing reason gets the same words as on the web.
     reason: str = Field("", max_length=300)
+
+
+# --- The clinical record and prescribing -----------------------------------------------------------------
+
+
+class WarningOut(Schema):
+    kind: str = Field(description="allergy, duplicate-therapy, interaction, dose, quantity or unchecked")
+    message: str
+
+
+class Refusal(Error):
+    """A refusal by the rules (422), naming the inputs at fault and, for a prescription, the warnings."""
+
+    fields: dict[str, str] | None = Field(None, description="Each input at fault, with what to change")
+    warnings: list[WarningOut] | None = Field(
+        None, description="code safety-warning: each safety warning not overridden; send overrides {kind: reason}"
+    )
+
+
+class ConditionOut(Schema):
+    id: uuid.UUID
+    code: str = Field(description="SNOMED CT concept id; empty for an uncoded (free text) problem")
+    display: str
+    coded: bool
+    status: str = Field(description="active or resolved")
+    recorded_at: dt.datetime
+    recorded_by: Named
+    resolved_at: dt.datetime | None
+
+
+class ConditionIn(Schema):
+    code: str = Field("", description="A SNOMED CT concept id from Carebridge's coded list")
+    text: str = Field("", max_length=200, description="Or the problem in words (recorded as uncoded)")
+
+
+class AllergyOut(Schema):
+    id: uuid.UUID
+    substance: str = Field(description="The formulary vocabulary key when coded (penicillins), else the words")
+    display: str
+    coded: bool = Field(description="False: written as free text, matched by its words only")
+    reaction: str
+    severity: str = Field(description="mild, moderate or severe")
+    recorded_at: dt.datetime
+    recorded_by: Named
+
+
+class AllergyIn(Schema):
+    substance: str = Field("", description="A key from the list of allergy substances (penicillins, nsaids, ...)")
+    text: str = Field("", max_length=200, description="Or the substance in words")
+    reaction: str = Field("", max_length=200)
+    severity: str = Field("moderate", description="mild, moderate or severe")
+
+
+class ConsultationOut(Schema):
+    id: uuid.UUID
+    patient: Named
+    clinician: Named
+    facility: Named
+    appointment: uuid.UUID | None
+    started_at: dt.datetime
+    symptoms: str = Field(description="The patient's own account")
+    findings: str
+    assessment: str
+    plan: str
+    condition: ConditionOut | None
+
+
+class ConsultationIn(Schema):
+    symptoms: str
+    findings: str = ""
+    assessment: str = ""
+    plan: str = ""
+    condition_code: str = Field("", description="A SNOMED CT concept id from the coded list")
+    condition_text: str = Field("", max_length=200, description="Or the condition in words (uncoded)")
+    appointment: uuid.UUID | None = Field(None, description="The appointment it came from, if any")
+
+
+class OverrideOut(Schema):
+    kind: str
+    message: str = Field(description="The warning as it was shown")
+    reason: str = Field(description="The prescriber's reason for going ahead")
+    overridden_by: Named
+    overridden_at: dt.datetime
+
+
+class PrescriptionOut(Schema):
+    id: uuid.UUID
+    patient: Named
+    prescriber: Named
+    prescribed_on: dt.date
+    medicine: str
+    medicine_key: str = Field(description="The formulary's key; empty for free text (no checks ran) or imported")
+    dose_value: str = Field(description="A decimal, as text: 500, 2.5")
+    dose_unit: str
+    frequency: str
+    duration_days: int
+    quantity_value: str
+    quantity_unit: str
+    instructions: str
+    pharmacy: str
+    status: str = Field(description="issued, dispensed, collected or cancelled")
+    collection_date: dt.date | None = Field(description="When it was dispensed or collected")
+    cancellation_reason: str
+    condition: Named | None = Field(description="What it treats (imported prescriptions may name none)")
+    consultation: uuid.UUID | None
+    course: str = Field(description="acute, continuous (repeat) or continuous-repeat-dispensing")
+    issues_allowed: int
+    issue_number: int
+    review_date: dt.date | None
+    previous: uuid.UUID | None = Field(description="The issue this one repeats")
+    overrides: list[OverrideOut]
+
+
+class PrescriptionIn(Schema):
+    patient: uuid.UUID
+    condition: uuid.UUID | None = Field(None, description="The patient's active problem it treats (required)")
+    consultation: uuid.UUID | None = None
+    medicine: str = Field(description="A formulary key or name, or free text (then no checks can run)")
+    dose_value: Decimal = Field(max_digits=12, decimal_places=4, description="A number or a decimal string")
+    dose_unit: str
+    frequency: str = Field(description="Once daily, Twice daily, Three times daily, As required, ...")
+    duration_days: int
+    quantity_value: Decimal | None = Field(
+        None, max_digits=12, decimal_places=4, description="Left out: worked out from dose, frequency and duration"
+    )
+    quantity_unit: str = ""
+    instructions: str = ""
+    pharmacy: str | None = Field(None, description="Left out: the patient's nominated pharmacy")
+    course: str = Field("acute", description="acute, continuous or continuous-repeat-dispensing")
+    issues_allowed: int = Field(1, description="A repeat: issues in all, 2 to 12")
+    review_date: dt.date | None = Field(None, description="A repeat: when the prescriber reviews it")
+    overrides: dict[str, str] = Field(
+        default_factory=dict, description="{warning kind: the prescriber's reason for going ahead}"
+    )
+
+
+class OverridesIn(Schema):
+    overrides: dict[str, str] = Field(default_factory=dict, description="{warning kind: reason}")
+
+
+class SupplyIn(Schema):
+    status: str = Field(description="dispensed or collected")
+    on: dt.date | None = Field(None, description="The day; left out: today")
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=1000)
+
+
+class RepeatRequestIn(Schema):
+    note: str = Field("", max_length=300)
+
+
+class RepeatRequestOut(Schema):
+    id: uuid.UUID
+    prescription: uuid.UUID
+    medicine: str
+    patient: Named
+    surgery: Named
+    note: str
+    requested_at: dt.datetime
+    status: str = Field(description="pending, approved or refused")
+    refusal_reason: str
+    decided_by: Named | None
+    decided_at: dt.datetime | None
+    issued: uuid.UUID | None = Field(description="The prescription issued when it was approved")

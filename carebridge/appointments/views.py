@@ -25,8 +25,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carebridge.access.rules import Action, PatientAccess, refusal, visible_patients
-from carebridge.access.selectors import patient_record_for
+from carebridge.access.rules import Action, PatientAccess, permits, visible_patients
+from carebridge.access.selectors import patient_record_for, require_permitted
 from carebridge.appointments.forms import (
     COMMON_APPOINTMENT_TYPES,
     BookingForm,
@@ -42,7 +42,7 @@ from carebridge.audit.models import AuditObject
 from carebridge.audit.services import audit_denial, audit_search
 from carebridge.core import clock
 from carebridge.core.actor import Actor
-from carebridge.core.errors import Invalid, NotPermitted, add_to_form
+from carebridge.core.errors import Invalid, add_to_form
 from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients import services as patient_services
@@ -91,7 +91,7 @@ def _changeable(user, access: PatientAccess, appointment: Appointment, now: dt.d
     return (
         appointment.status == AppointmentStatus.BOOKED
         and appointment.starts_at > now
-        and refusal(access, user, Action.MOVE, facility_id=appointment.facility_id) is None
+        and permits(access, user, Action.MOVE, facility_id=appointment.facility_id)
     )
 
 
@@ -100,21 +100,18 @@ def _appointment_to_change(
 ) -> tuple[Appointment, PatientAccess]:
     """The appointment, if this person may see it (404 otherwise) and take `action` on it (403 otherwise,
     audited as the service would: the form pages are refused before they are filled in)."""
-    appointment, access = appointment_for(actor=Actor.from_request(request), public_id=appointment_id, purpose=purpose)
-    problem = refusal(
-        access, request.user, action, facility_id=appointment.facility_id, clinician_id=appointment.clinician_id
+    actor = Actor.from_request(request)
+    appointment, access = appointment_for(actor=actor, public_id=appointment_id, purpose=purpose)
+    require_permitted(
+        actor,
+        access,
+        action,
+        AuditObject.APPOINTMENT,
+        str(appointment.public_id),
+        facility_id=appointment.facility_id,
+        clinician_id=appointment.clinician_id,
+        operation=purpose,
     )
-    if problem is not None:
-        audit_denial(
-            actor=Actor.from_request(request),
-            object_type=AuditObject.APPOINTMENT,
-            object_id=str(appointment.public_id),
-            patient_id=appointment.patient_id,
-            detail={"operation": purpose, "refusal": NotPermitted.code, "message": problem},
-        )
-        denied = NotPermitted(problem)
-        denied.audited = True
-        raise denied
     return appointment, access
 
 
@@ -297,19 +294,14 @@ def _booking_for(request: HttpRequest, patient_id: uuid.UUID | None) -> _Booking
         )
         return _Booking(access, access.patient.registered_surgery, by_patient=True)
     access = patient_record_for(actor=actor, public_id=patient_id, purpose="book an appointment")
-    problem = refusal(access, request.user, Action.BOOK, facility_id=access.facility_id)
-    if problem is not None or access.facility_id is None:
-        problem = problem or "Only the patient, or reception at the clinic, can book this appointment."
-        audit_denial(
-            actor=actor,
-            object_type=AuditObject.APPOINTMENT,
-            object_id=str(access.patient.public_id),
-            patient_id=access.patient.pk,
-            detail={"operation": "appointment_book", "refusal": NotPermitted.code, "message": problem},
-        )
-        denied = NotPermitted(problem)
-        denied.audited = True
-        raise denied
+    require_permitted(
+        actor,
+        access,
+        Action.BOOK,
+        AuditObject.APPOINTMENT,
+        facility_id=access.facility_id,
+        operation="book an appointment",
+    )
     return _Booking(access, _staff_facility(request.user), by_patient=False)
 
 

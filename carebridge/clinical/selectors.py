@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, QuerySet
 
 from carebridge.access.rules import PatientAccess
@@ -103,7 +103,7 @@ def clinical_record_for(
     NotFound with `missing`, and each refusal is audited. The patient's record read is audited as ever."""
     try:
         record = queryset.select_related("patient").get(public_id=public_id)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, ValidationError):
         raise _refused(actor, object_type, public_id, None, purpose, missing) from None
     patient: Patient = record.patient  # type: ignore[attr-defined]
     access = patient_record_for(actor=actor, public_id=patient.public_id, purpose=purpose)
@@ -157,7 +157,7 @@ def _of_patient(queryset: "QuerySet[Record]", patient: Patient, public_id: uuid.
         return None
     try:
         return queryset.get(patient=patient, public_id=public_id)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, ValidationError):
         return None
 
 

@@ -14,7 +14,7 @@ from carebridge.clinical.codes import ALLERGY_SUBSTANCES, CONDITIONS_BY_CODE
 from carebridge.clinical.models import Allergy, AllergySeverity, Condition, ConditionStatus, Consultation
 from carebridge.core import clock
 from carebridge.core.actor import Actor
-from carebridge.core.errors import Invalid
+from carebridge.core.errors import Invalid, full_clean_or_refuse
 from carebridge.patients.models import Patient
 from carebridge.scheduling.models import Appointment
 
@@ -46,7 +46,7 @@ def _new_condition(actor: Actor, patient: Patient, *, code: str, display: str) -
     condition = Condition(
         patient=patient, code=code, display=display, recorded_by=actor.user.clinician, recorded_at=clock.now()
     )
-    condition.full_clean()
+    full_clean_or_refuse(condition)
     condition.save()
     audit_record(
         actor=actor,
@@ -95,7 +95,7 @@ def consultation_record(
         plan=plan.strip(),
         condition=condition,
     )
-    consultation.full_clean()
+    full_clean_or_refuse(consultation)
     consultation.save()
     audit_record(
         actor=actor,
@@ -183,7 +183,7 @@ def allergy_record(
         recorded_by=actor.user.clinician,
         recorded_at=clock.now(),
     )
-    allergy.full_clean()
+    full_clean_or_refuse(allergy)
     allergy.save()
     audit_record(
         actor=actor,

@@ -11,6 +11,8 @@ urlpatterns = [
     path("patients/", include("carebridge.records.urls")),
     path("privacy/", include("carebridge.privacy.urls")),
     path("appointments/", include("carebridge.appointments.urls")),
+    path("clinical/", include("carebridge.clinical.urls")),
+    path("prescribing/", include("carebridge.prescribing.urls")),
     path("staff/", include("carebridge.organisations.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("carebridge.api.urls")),

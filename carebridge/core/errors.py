@@ -11,6 +11,9 @@ OperationOutcome, each with the status below. Nothing was changed when one is ra
 `audited` is set once the refusal has an audit row, so the layers it passes through write one only.
 """
 
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 
@@ -56,3 +59,18 @@ def add_to_form(form, refusal: Refused) -> None:
         form.add_error(None, refusal.message)
     for field, message in refusal.fields.items():
         form.add_error(field if field in form.fields else None, message)
+
+
+def full_clean_or_refuse(instance, *, exclude: Iterable[str] = (), database_checks: bool = True) -> None:
+    """A model's own checks (full_clean) before saving, its problems as one Invalid naming each field: a
+    value the edges let through (a dose with too many decimals) is a 422, never a 500.
+
+    `database_checks=False` skips the checks that ask the database (uniqueness, constraints), for a hot
+    path whose service has already checked those values itself: the database still enforces them."""
+    try:
+        instance.full_clean(
+            exclude=list(exclude), validate_unique=database_checks, validate_constraints=database_checks
+        )
+    except ValidationError as problem:
+        fields = {name: " ".join(messages) for name, messages in problem.message_dict.items()}
+        raise Invalid(" ".join(fields.values()), fields=fields) from None

@@ -31,3 +31,26 @@ CONTACT_ROLE = "http://terminology.hl7.org/CodeSystem/v2-0131"
 
 # The GP Connect error codes, so a GP Connect client recognises a taken slot (DUPLICATE_REJECTED).
 SPINE_ERROR_OR_WARNING_CODE = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
+CAREBRIDGE_PRESCRIPTION_ID = CAREBRIDGE_ID_BASE + "prescription"
+
+# --- Prescribing and the clinical record ---------------------------------------------------------------
+# Carebridge's own vocabularies are URNs, not URLs: a code system's identity must not change with the host
+# name a client happens to reach the server by, and these are not published anywhere to be looked up.
+# `urn:carebridge:` is not a registered URN namespace; it is an opaque, stable name for these lists.
+SAFETY_WARNING = "urn:carebridge:safety-warning"  # prescribing.safety.WarningKind values
+FORMULARY_VOCABULARY = "urn:carebridge:formulary-vocabulary"  # allergy substances: formulary keys and classes
+
+COURSE_OF_THERAPY = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
+# HL7's list has no repeat dispensing; the NHS's extends it with continuous-repeat-dispensing.
+NHS_COURSE_OF_THERAPY = "https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy"
+# UK Core: how many issues of a repeat have been made, and when its authorisation ends (our review date).
+UKCORE_REPEAT_INFORMATION = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation"
+UCUM = "http://unitsofmeasure.org"
+
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"

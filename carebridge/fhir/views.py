@@ -14,14 +14,26 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from carebridge.api.auth import actor_for, bearer_token, user_for_token, www_authenticate
 from carebridge.core import clock
 from carebridge.core.errors import Conflict, NotPermitted, Refused
-from carebridge.fhir.interactions import SUPPORTED, Call, ResourceSupport
+from carebridge.fhir.clinical import CLINICAL, FIELD_PATHS, safety_outcome
+from carebridge.fhir.interactions import SUPPORTED as SCHEDULING
+from carebridge.fhir.interactions import Call, ResourceSupport
 from carebridge.fhir.outcomes import FhirError, error_response, fhir_response, not_found, slot_taken
 from carebridge.fhir.systems import FHIR_JSON, FHIR_VERSION
+from carebridge.prescribing.services import SafetyWarnings
+
+# Every resource type the server supports: appointments and the directory (interactions.py), and the
+# clinical record and prescribing (clinical.py). The CapabilityStatement is generated from these.
+SUPPORTED: dict[str, ResourceSupport] = {**SCHEDULING, **CLINICAL}
 
 _JSON_FORMATS = {"json", "application/json", FHIR_JSON}
-# Where in an Appointment each input a service names in a refusal (core.errors.Invalid.fields) came from.
-_FHIR_PATHS_CREATE = {"appointment_type": "Appointment.appointmentType", "reason": "Appointment.reasonCode"}
-_FHIR_PATHS_UPDATE = {"reason": "Appointment.cancelationReason"}
+# Where in a resource each input a service names in a refusal (core.errors.Invalid.fields) came from:
+# (resource type, create?) -> {field: FHIRPath}. An Appointment create's reason is why the patient comes;
+# a PUT or PATCH only gives one to cancel.
+_FHIR_PATHS = {
+    ("Appointment", True): {"appointment_type": "Appointment.appointmentType", "reason": "Appointment.reasonCode"},
+    ("Appointment", False): {"reason": "Appointment.cancelationReason"},
+    **FIELD_PATHS,
+}
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -47,10 +59,11 @@ def _outcomes(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         except NotPermitted as refusal:
             # Only reached after the record was found and shown to this user, so 403 reveals nothing.
             response = error_response(FhirError(403, "forbidden", refusal.message))
+        except SafetyWarnings as refusal:
+            response = fhir_response(safety_outcome(refusal.warnings), status=refusal.status)
         except Refused as refusal:  # Invalid and any other rule: NotFound was caught as Http404 above
-            # A create's reason is why the patient comes; a PUT or PATCH only gives one to cancel.
-            paths_for = _FHIR_PATHS_CREATE if request.method == "POST" else _FHIR_PATHS_UPDATE
-            paths = sorted(paths_for[field] for field in refusal.fields if field in paths_for)
+            paths_for = _FHIR_PATHS.get((kwargs.get("resource_type", ""), request.method == "POST"), {})
+            paths = sorted({paths_for[field] for field in refusal.fields if field in paths_for})
             response = error_response(
                 FhirError(refusal.status, "business-rule", refusal.message, expression=paths or None)
             )
@@ -134,7 +147,10 @@ def capability_statement(base_url: str) -> CapabilityStatement:
         kind="instance",
         software={"name": "Carebridge"},
         implementation={
-            "description": "Carebridge FHIR R4 API: appointments, slots and the people and places they involve",
+            "description": (
+                "Carebridge FHIR R4 API: appointments, slots and the people and places they involve; "
+                "prescriptions, problems, allergies and consultations"
+            ),
             "url": base_url,
         },
         fhirVersion=FHIR_VERSION,

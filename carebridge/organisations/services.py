@@ -18,21 +18,26 @@ Who may change what:
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
 from carebridge.accounts.models import AccountKind, User
-from carebridge.accounts.services import is_system_administrator, require_people_manager, user_create
+from carebridge.accounts.services import (
+    access_change_flag,
+    is_system_administrator,
+    require_people_manager,
+    user_create,
+)
 from carebridge.accounts.staff_invitations import staff_invitation_link
-from carebridge.audit.models import AuditAction, AuditObject
+from carebridge.audit.models import AuditAction, AuditEvent, AuditObject
 from carebridge.audit.refusals import refusals_audited
 from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.changes import KEEP, Keep, apply_changes, audit_value
-from carebridge.core.errors import Invalid, NotPermitted
+from carebridge.core.errors import Invalid, NotPermitted, full_clean_or_refuse
 from carebridge.delivery.models import OutboundEmail
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
 from carebridge.organisations.models import (
@@ -51,15 +56,6 @@ def _require_system_administrator(actor: Actor, *, facility_id: int | None, refu
         raise NotPermitted(refusal)
 
 
-def _checked(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
-    """full_clean(), its problems as one Invalid naming each field, for a form to show beside it."""
-    try:
-        instance.full_clean(exclude=list(exclude))
-    except ValidationError as problem:
-        fields = {name: " ".join(messages) for name, messages in problem.message_dict.items()}
-        raise Invalid(" ".join(fields.values()), fields=fields) from None
-
-
 def _audit_change(
     *,
     actor: Actor,
@@ -68,8 +64,8 @@ def _audit_change(
     operation: str,
     before: dict[str, Any],
     after: dict[str, Any],
-) -> None:
-    audit_record(
+) -> AuditEvent:
+    return audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         object_type=object_type,
@@ -80,8 +76,8 @@ def _audit_change(
 
 def _audit_create(
     *, actor: Actor, object_type: AuditObject, instance: Facility | Clinician | StaffMember, fields: Iterable[str]
-) -> None:
-    audit_record(
+) -> AuditEvent:
+    return audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         object_type=object_type,
@@ -97,10 +93,80 @@ def _require_unlinked_login(user: User | None, kind: AccountKind, field: str = "
     if user.kind != kind:
         message = f"The login {user.username} is not a {kind.label.lower()} login."
         raise Invalid(message, fields={field: message})
+    # Read afresh: a form that assigned this login to the record being saved has already set the
+    # login's cached reverse link to that very record, which is not someone else.
+    user = User.objects.get(pk=user.pk)
     for accessor in ("patient", "clinician", "staff_member"):
         if getattr(user, accessor, None) is not None:
             message = f"The login {user.username} already stands for someone else."
             raise Invalid(message, fields={field: message})
+
+
+# --- Changes that hand over access ------------------------------------------------------------------------
+#
+# Which login stands for a clinician or staff member, and where and as what they work, decide whose
+# records that login opens. Each such change is also put before the privacy officer and told to the
+# person (accounts.services.access_change_flag). A prescriber flag, a name or a phone number is not:
+# audited, but it opens nobody's record.
+_ACCESS_FIELDS = ("user", "workplace", "title", "facility", "job_title", "access_level")
+
+
+def _field(instance: models.Model, name: str) -> models.Field:
+    # Only concrete fields are named here; get_field's wider type also covers relations' reverse sides.
+    return cast(models.Field, instance._meta.get_field(name))
+
+
+def _shown(instance: models.Model, name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    field = _field(instance, name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _access_before(record: Clinician | StaffMember) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _ACCESS_FIELDS if hasattr(type(record), name)}
+
+
+def _flag_access_change(
+    *,
+    actor: Actor,
+    record: Clinician | StaffMember,
+    operation: str,
+    before: dict[str, Any],
+    changed: Iterable[str],
+    event: AuditEvent,
+) -> None:
+    """Flag the access fields in `changed`, given their values `before` (from _access_before)."""
+    names = [name for name in before if name in set(changed)]
+    if not names:
+        return
+    summary = [
+        ("Login" if name == "user" else str(_field(record, name).verbose_name).capitalize())
+        + f": {_shown(record, name, before[name])} → {_shown(record, name, getattr(record, name))}"
+        for name in names
+    ]
+    old_user = before.get("user") if "user" in names else None
+    access_change_flag(
+        actor=actor,
+        user=record.user or old_user,
+        person=record.display_name,
+        operation=operation,
+        summary=summary,
+        audit_event=event,
+        also_tell=[record.email],
+    )
+    if old_user is not None and record.user is not None:
+        # The login that lost the record is told as well, as its own change: it no longer opens what it did.
+        access_change_flag(
+            actor=actor,
+            user=old_user,
+            person=old_user.get_full_name() or old_user.username,
+            operation=operation,
+            summary=[f"Login: no longer stands for {record.display_name}"],
+            audit_event=event,
+        )
 
 
 # --- Facilities -------------------------------------------------------------------------------------------
@@ -156,7 +222,7 @@ def facility_create(
         specialities_offered=list(specialities_offered or []),
         source_id=source_id or None,
     )
-    _checked(facility)
+    full_clean_or_refuse(facility)
     facility.save()
     _audit_create(
         actor=actor,
@@ -211,7 +277,7 @@ def facility_update(
         raise NotPermitted("Only the system administrator changes a facility's type, ODS code or ID.")
     if not after:
         return facility
-    _checked(facility)
+    full_clean_or_refuse(facility)
     facility.save()
     _audit_change(
         actor=actor,
@@ -268,14 +334,19 @@ def clinician_create(
         source_id=source_id or None,
         user=user,
     )
-    _checked(clinician)
+    full_clean_or_refuse(clinician)
     clinician.save()
-    _audit_create(
+    event = _audit_create(
         actor=actor,
         object_type=AuditObject.CLINICIAN,
         instance=clinician,
         fields=["title", "workplace", "registration_number", "is_prescriber", "user", "source_id"],
     )
+    if user is not None:
+        nothing = dict.fromkeys(_access_before(clinician))
+        _flag_access_change(
+            actor=actor, record=clinician, operation="clinician_create", before=nothing, changed=nothing, event=event
+        )
     return clinician
 
 
@@ -306,6 +377,7 @@ def clinician_update(
     clinician = Clinician.objects.select_for_update().get(pk=clinician.pk)
     if user is not KEEP and user is not None and user.pk != clinician.user_id:
         _require_unlinked_login(user, AccountKind.CLINICIAN)
+    access_before = _access_before(clinician)
     before, after = apply_changes(
         clinician,
         {
@@ -327,15 +399,18 @@ def clinician_update(
     )
     if not after:
         return clinician
-    _checked(clinician)
+    full_clean_or_refuse(clinician)
     clinician.save()
-    _audit_change(
+    event = _audit_change(
         actor=actor,
         object_type=AuditObject.CLINICIAN,
         instance=clinician,
         operation="clinician_update",
         before=before,
         after=after,
+    )
+    _flag_access_change(
+        actor=actor, record=clinician, operation="clinician_update", before=access_before, changed=after, event=event
     )
     return clinician
 
@@ -387,14 +462,24 @@ def staff_member_create(
         source_id=source_id or None,
         user=user,
     )
-    _checked(staff_member)
+    full_clean_or_refuse(staff_member)
     staff_member.save()
-    _audit_create(
+    event = _audit_create(
         actor=actor,
         object_type=AuditObject.STAFF_MEMBER,
         instance=staff_member,
         fields=["job_title", "facility", "access_level", "user", "source_id"],
     )
+    if user is not None:
+        nothing = dict.fromkeys(_access_before(staff_member))
+        _flag_access_change(
+            actor=actor,
+            record=staff_member,
+            operation="staff_member_create",
+            before=nothing,
+            changed=nothing,
+            event=event,
+        )
     return staff_member
 
 
@@ -426,6 +511,7 @@ def staff_member_update(
         job_title = job_title.strip()
     if user is not KEEP and user is not None and user.pk != staff_member.user_id:
         _require_unlinked_login(user, AccountKind.STAFF)
+    access_before = _access_before(staff_member)
     before, after = apply_changes(
         staff_member,
         {
@@ -460,15 +546,23 @@ def staff_member_update(
             )
     if not after:
         return staff_member
-    _checked(staff_member)
+    full_clean_or_refuse(staff_member)
     staff_member.save()
-    _audit_change(
+    event = _audit_change(
         actor=actor,
         object_type=AuditObject.STAFF_MEMBER,
         instance=staff_member,
         operation="staff_member_update",
         before=before,
         after=after,
+    )
+    _flag_access_change(
+        actor=actor,
+        record=staff_member,
+        operation="staff_member_update",
+        before=access_before,
+        changed=after,
+        event=event,
     )
     return staff_member
 
@@ -518,7 +612,19 @@ def staff_login_create(*, actor: Actor, staff_member: StaffMember, username: str
         raise Invalid(
             "This username is taken. Choose another.", fields={"username": "This username is taken. Choose another."}
         ) from None
-    _send_set_password_link(actor=actor, staff_member=staff_member, user=user, operation="staff_login_create")
+    event = _send_set_password_link(actor=actor, staff_member=staff_member, user=user, operation="staff_login_create")
+    # Whoever reads the address typed here sets the password and works as this staff member, so the
+    # address on their staff record is told too, and the privacy officer sees it.
+    access_change_flag(
+        actor=actor,
+        user=user,
+        person=staff_member.display_name,
+        operation="staff_login_create",
+        summary=[f"Login {user.username} created for you; the link to set its password was sent to {email}"],
+        audit_event=event,
+        also_tell=[staff_member.email],
+        tell_login_address=False,
+    )
     return user
 
 
@@ -547,7 +653,7 @@ def staff_login_invite(*, actor: Actor, staff_member: StaffMember) -> User:
     return user
 
 
-def _send_set_password_link(*, actor: Actor, staff_member: StaffMember, user: User, operation: str) -> None:
+def _send_set_password_link(*, actor: Actor, staff_member: StaffMember, user: User, operation: str) -> AuditEvent:
     link, expires_at = staff_invitation_link(user)
     facility = staff_member.facility
     local = expires_at.astimezone(clock.LONDON)
@@ -576,7 +682,7 @@ def _send_set_password_link(*, actor: Actor, staff_member: StaffMember, user: Us
             ]
         ),
     )
-    audit_record(
+    return audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         object_type=AuditObject.STAFF_MEMBER,

@@ -19,7 +19,7 @@ from carebridge.audit.services import audit_record
 from carebridge.clinical.models import Condition, ConditionStatus, Consultation
 from carebridge.core import clock
 from carebridge.core.actor import Actor
-from carebridge.core.errors import Invalid
+from carebridge.core.errors import Invalid, full_clean_or_refuse
 from carebridge.organisations.models import Clinician
 from carebridge.patients.models import Patient
 from carebridge.prescribing import dosing
@@ -34,6 +34,10 @@ from carebridge.prescribing.models import (
 from carebridge.prescribing.safety import SafetyWarning, check, medicine_for
 
 MAX_ISSUES = 12  # a repeat is reviewed at least after a year of monthly issues
+# What the service has fetched or checked itself before saving a prescription, so full_clean need not ask
+# the database again: the related records (fetched and checked above), and its status, course and issue
+# number (set here from checked values; the database's constraints still hold them).
+_CHECKED_HERE = ("patient", "prescriber", "appointment", "condition", "consultation", "previous")
 
 
 class SafetyWarnings(Invalid):
@@ -213,7 +217,7 @@ def prescription_issue(
         issue_number=1,
         review_date=review_date,
     )
-    prescription.full_clean()
+    full_clean_or_refuse(prescription, exclude=_CHECKED_HERE, database_checks=False)
     prescription.save()
     _keep_overrides(actor, prescription, settled, prescriber)
     audit_record(
@@ -283,7 +287,7 @@ def _reissue(actor: Actor, previous: Prescription, overrides: Mapping[str, str])
         review_date=previous.review_date,
         previous=previous,
     )
-    issued.full_clean()
+    full_clean_or_refuse(issued, exclude=_CHECKED_HERE, database_checks=False)
     issued.save()
     _keep_overrides(actor, issued, settled, prescriber)
     audit_record(

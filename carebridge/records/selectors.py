@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from carebridge.access.rules import PatientAccess, Relationship, who_can_see
 from carebridge.audit.models import AuditAction, AuditEvent, AuditObject
+from carebridge.clinical.selectors import ClinicalRecord, clinical_record
 from carebridge.prescribing.models import Prescription
+from carebridge.prescribing.selectors import current_medicines, prescriptions_of
 from carebridge.referrals.models import Referral
 from carebridge.referrals.selectors import referral_disclosed
 from carebridge.scheduling.models import Appointment
@@ -19,6 +21,9 @@ class PatientRecord:
     access: PatientAccess
     appointments: list[Appointment]
     prescriptions: list[Prescription] | None  # None: not the viewer's to see
+    # Allergies, problems and consultations; None, as above, for non-clinical viewers.
+    clinical: ClinicalRecord | None
+    current_medicines: list[Prescription] | None
     referrals: list[Referral]
     # For the patient themself: everyone who may see their record now, and why.
     who_can_see: list[Relationship] | None
@@ -30,9 +35,6 @@ def patient_record(access: PatientAccess) -> PatientRecord:
         Appointment.objects.filter(patient=patient).select_related("clinician", "facility").order_by("-starts_at"),
         access,
     )
-    prescriptions = None
-    if access.sees_clinical:
-        prescriptions = list(Prescription.objects.filter(patient=patient).select_related("prescriber"))
     referrals = [
         referral_disclosed(referral, access)
         for referral in Referral.objects.filter(patient=patient).select_related(
@@ -42,7 +44,9 @@ def patient_record(access: PatientAccess) -> PatientRecord:
     return PatientRecord(
         access=access,
         appointments=appointments,
-        prescriptions=prescriptions,
+        prescriptions=prescriptions_of(access),
+        clinical=clinical_record(access),
+        current_medicines=current_medicines(access),
         referrals=referrals,
         who_can_see=who_can_see(patient) if access.is_own_record else None,
     )

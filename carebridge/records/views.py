@@ -2,9 +2,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from carebridge.access.rules import visible_patients
+from carebridge.access.rules import Action, PatientAccess, permits, visible_patients
 from carebridge.access.selectors import patient_record_for
 from carebridge.access.services import break_glass_open
 from carebridge.appointments.views import record_appointments_panel
@@ -57,6 +58,22 @@ def search(request):
     )
 
 
+def clinical_links(user, access: PatientAccess) -> dict[str, str]:
+    """What the record page offers this viewer about the clinical record: links only to what the access
+    layer would let them do (the pages and services check again)."""
+    links = {"consultation_url": "", "allergy_url": "", "prescribe_url": "", "medicines_url": ""}
+    patient_id = access.patient.public_id
+    if access.is_own_record:
+        links["medicines_url"] = reverse("prescribing:mine")
+    elif access.sees_clinical:
+        if permits(access, user, Action.RECORD_CONSULTATION):
+            links["consultation_url"] = reverse("clinical:consultation_new", args=[patient_id])
+            links["allergy_url"] = reverse("clinical:allergy_new", args=[patient_id])
+        if permits(access, user, Action.PRESCRIBE):
+            links["prescribe_url"] = reverse("prescribing:new", args=[patient_id])
+    return links
+
+
 @require_GET
 @login_required
 def record(request, public_id):
@@ -68,6 +85,7 @@ def record(request, public_id):
             "record": patient_record(access),
             "access": access,
             "appointments_panel": record_appointments_panel(request.user, access),
+            "clinical_links": clinical_links(request.user, access),
         },
     )
 
@@ -90,6 +108,7 @@ def my_record(request):
             "access": access,
             "access_log": record_access_log(access),
             "appointments_panel": record_appointments_panel(request.user, access),
+            "clinical_links": clinical_links(request.user, access),
         },
     )
 

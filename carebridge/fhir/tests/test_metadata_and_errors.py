@@ -18,7 +18,19 @@ def test_the_capability_statement_is_valid_r4_and_open_to_all(client):
     [rest] = statement.rest
     assert rest.mode == "server"
     resources = {resource.type: resource for resource in rest.resource}
-    assert set(resources) == {"Patient", "Practitioner", "Organization", "Location", "Schedule", "Slot", "Appointment"}
+    assert set(resources) == {
+        "Patient",
+        "Practitioner",
+        "Organization",
+        "Location",
+        "Schedule",
+        "Slot",
+        "Appointment",
+        "MedicationRequest",
+        "Condition",
+        "AllergyIntolerance",
+        "Encounter",
+    }
     assert [i.code for i in resources["Appointment"].interaction] == [
         "read",
         "search-type",

@@ -366,3 +366,9 @@ def test_a_free_text_allergy_matches_whole_words_only(world, gp, tonsillitis):
     allergy_record(actor=gp, patient=world.alice, text="Nystatin", reaction="Mouth ulcers")
     Prescription.objects.all().delete()
     issued_without_warnings(world, gp, tonsillitis, order("atorvastatin", dose="20", frequency="Once daily", days=28))
+
+
+def test_a_dose_more_precise_than_the_record_keeps_is_refused_not_a_crash(world, gp, tonsillitis):
+    with pytest.raises(Invalid) as refused:
+        issue(world, gp, tonsillitis, order("paracetamol", dose="500.000001", frequency="As required", quantity="32"))
+    assert "dose_value" in refused.value.fields

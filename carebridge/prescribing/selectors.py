@@ -1,0 +1,77 @@
+"""Reads of prescriptions and repeat requests, for viewers who may see them."""
+
+import uuid
+
+from django.db.models import QuerySet
+
+from carebridge.access.rules import PatientAccess
+from carebridge.audit.models import AuditObject
+from carebridge.clinical.selectors import clinical_record_for
+from carebridge.core.actor import Actor
+from carebridge.prescribing.models import Prescription, RepeatRequest, RepeatRequestStatus
+from carebridge.prescribing.safety import active_prescriptions
+
+
+def prescriptions_of(access: PatientAccess) -> list[Prescription] | None:
+    """Every prescription, newest first, with its overrides; None for a viewer who may not see them."""
+    if not access.sees_clinical:
+        return None
+    return list(
+        Prescription.objects.filter(patient=access.patient)
+        .select_related("prescriber", "condition")
+        .prefetch_related("overrides")
+    )
+
+
+def current_medicines(access: PatientAccess) -> list[Prescription] | None:
+    if not access.sees_clinical:
+        return None
+    return active_prescriptions(access.patient)
+
+
+def repeat_requests_of(access: PatientAccess) -> list[RepeatRequest] | None:
+    if not access.sees_clinical:
+        return None
+    return list(
+        RepeatRequest.objects.filter(patient=access.patient)
+        .select_related("prescription", "issued")
+        .order_by("-requested_at")
+    )
+
+
+def repeat_queue(*, surgery_id: int) -> QuerySet[RepeatRequest]:
+    """Requests waiting at a surgery, oldest first. The caller narrows them to patients it may see."""
+    return RepeatRequest.objects.filter(surgery_id=surgery_id, status=RepeatRequestStatus.PENDING).select_related(
+        "patient", "prescription"
+    )
+
+
+def prescription_for(
+    *, actor: Actor, public_id: uuid.UUID | str, purpose: str = "prescription"
+) -> tuple[Prescription, PatientAccess]:
+    """A prescription for someone who may see its patient's clinical record; NotFound (audited) when it is
+    missing, its patient is not visible to them, or they may not see clinical content (reception)."""
+    return clinical_record_for(
+        Prescription.objects.select_related(
+            "prescriber__workplace", "condition", "consultation", "previous"
+        ).prefetch_related("overrides__overridden_by"),
+        actor=actor,
+        public_id=public_id,
+        purpose=purpose,
+        object_type=AuditObject.PRESCRIPTION,
+        missing="No prescription found.",
+    )
+
+
+def repeat_request_for(
+    *, actor: Actor, public_id: uuid.UUID | str, purpose: str = "repeat request"
+) -> tuple[RepeatRequest, PatientAccess]:
+    """A repeat request, checked as prescription_for checks a prescription."""
+    return clinical_record_for(
+        RepeatRequest.objects.select_related("prescription", "surgery", "decided_by", "issued"),
+        actor=actor,
+        public_id=public_id,
+        purpose=purpose,
+        object_type=AuditObject.REPEAT_REQUEST,
+        missing="No repeat request found.",
+    )
