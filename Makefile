@@ -1,6 +1,7 @@
 # Carebridge: `make run` starts the demo on http://127.0.0.1:8000/, `make test` lints (bin/lint) and runs
 # every test on SQLite and on PostgreSQL. Both start from a clean clone; see docs/running.md.
-# `make bench` measures booking, search and lookup against DESIGN section 8 (docs/benchmarks.md).
+# `make bench` measures booking, search and lookup against DESIGN section 8, and prescribing (issue 7),
+# each beside a bare Django ceiling (docs/benchmarks.md).
 
 VENV := .venv
 PYTHON := $(VENV)/bin/python

@@ -1,4 +1,5 @@
-"""Benchmark set-up inside Django: schedules if the demo has none, API tokens, and the plan of requests.
+"""Benchmark set-up inside Django: schedules if the demo has none, API tokens, the prescribing patients'
+problems, and the plan of requests.
 
 Run by bench/run.py with the virtualenv's Python and DATABASE_URL naming the benchmark database, after
 `carebridge seed-demo`. Writes a JSON plan: a front-desk login and its API token at each GP surgery
@@ -13,7 +14,9 @@ Bench-only writes (the database is the benchmark's own and thrown away): front-d
 login get one through `accounts.services.user_create` (with no password, so nobody can sign in with it);
 and when seed-demo gave clinicians no weekly sessions, every GP surgery gets opening hours and every
 clinician there a weekly pattern, through `scheduling.services.opening_hours_set` and `sessions_set`
-acting as the surgery's practice manager, so the slots are made exactly as a manager's would be."""
+acting as the surgery's practice manager, so the slots are made exactly as a manager's would be. For
+prescribing (plan_prescribing): a GP login where a surgery's GPs have none, and a problem-list entry for
+each planned patient through `clinical.services.condition_record`, as that GP."""
 
 import argparse
 import datetime as dt
@@ -24,7 +27,9 @@ import os
 import random
 import sys
 import time
+import warnings
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 # `DATABASE_URL` comes from the caller; the demo flag lets the settings run without a SECRET_KEY.
@@ -36,20 +41,34 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command, get_commands  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.db.models import Exists, OuterRef  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from carebridge.accounts.models import AccountKind, User  # noqa: E402
 from carebridge.accounts.services import user_create  # noqa: E402
+from carebridge.clinical.models import Allergy  # noqa: E402
+from carebridge.clinical.services import condition_record  # noqa: E402
 from carebridge.core import clock  # noqa: E402
 from carebridge.core.actor import Actor  # noqa: E402
 from carebridge.core.roles import Role  # noqa: E402
-from carebridge.organisations.models import Clinician, Facility, FacilityType, StaffMember  # noqa: E402
+from carebridge.organisations.models import (  # noqa: E402
+    Clinician,
+    ClinicianTitle,
+    Facility,
+    FacilityType,
+    StaffMember,
+)
 from carebridge.patients.models import Patient  # noqa: E402
+from carebridge.prescribing import services as services_rx  # noqa: E402
+from carebridge.prescribing.safety import check, medicine_for  # noqa: E402
 from carebridge.scheduling import selectors, services  # noqa: E402
 from carebridge.scheduling.models import HOLDING_STATUSES, Appointment, ClinicianSession, Slot  # noqa: E402
 
 # The demo login the application's booking, search and lookup run as (a receptionist at a surgery).
 RECEPTION_USERNAME = "reception"
+GP_USERNAME = "gp"  # the demo's GP, who prescribes at the same surgery
 BOOKED_TYPE = "Routine Consultation"
 
 # The bench-only weekly pattern: surgery open 08:00-18:30 on weekdays; morning and afternoon surgery in
@@ -83,6 +102,13 @@ def main() -> int:
     parser.add_argument("--desks", type=int, default=16, help="book at up to this many GP surgeries")
     parser.add_argument("--reads", type=int, default=20000, help="searches and lookups to draw (each)")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--app-prescriptions", type=int, default=2500, help="at most this many prescriptions in the app's run"
+    )
+    parser.add_argument(
+        "--ceiling-prescriptions", type=int, default=4000, help="at most this many in the ceiling's run"
+    )
+    parser.add_argument("--warmup-prescriptions", type=int, default=20)
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -194,6 +220,16 @@ def main() -> int:
         "searches": searches,
         "lookups": lookups,
     }
+    # After everything above, with a generator of its own, so the other scenarios' plans stay as they were.
+    plan.update(
+        plan_prescribing(
+            desks,
+            random.Random(args.seed),
+            app=args.app_prescriptions,
+            ceiling=args.ceiling_prescriptions,
+            warmup=args.warmup_prescriptions,
+        )
+    )
     args.plan.write_text(json.dumps(plan))
     print(
         f"prepare: booking at {len(desks)} surgeries (the race at {home.facility.name}, as {home.user.username!r});"
@@ -315,6 +351,192 @@ def pairs(patients: list, slots: list) -> list[dict[str, str]]:
 def days_with_slots(facility: Facility, earliest: dt.datetime) -> list[dt.date]:
     starts = Slot.objects.filter(facility=facility, starts_at__gte=earliest).values_list("starts_at", flat=True)
     return sorted({start.astimezone(clock.LONDON).date() for start in starts})
+
+
+# --- Prescribing ----------------------------------------------------------------------------------------
+
+# Every prescribing request: an acute course of paracetamol for low back pain, as a GP writes it, with the
+# quantity given (40 x 500 mg tablets, as an EPS prescription states it; it is what the dose, frequency and
+# days work out to, and the quantity check still compares the two). Paracetamol 1 g four times a day is the
+# usual maximum, not above it, so it trips no warning for a patient with no allergy to it and no active
+# medicine of its class or one it interacts with; every planned patient is put through the real checks
+# (prescribing.safety.check) before it is planned, so any answer but 201 in the run is an error.
+RX_ORDER = {
+    "medicine": "paracetamol",
+    "dose_value": "1",
+    "dose_unit": "g",
+    "frequency": "Four times daily",
+    "duration_days": 5,
+    "quantity_value": "40",
+    "quantity_unit": "tablets",
+    "instructions": "Two tablets four times a day, at least 4 hours apart, for up to 5 days.",
+}
+RX_CONDITION = "279039007"  # SNOMED CT: low back pain
+# Prescriptions made in-process before the run to count one request's SQL statements: the last is counted,
+# the ones before it warm the process (imports, connection, caches) as the servers' warm-up does.
+RX_PROBES = 3
+
+
+def plan_prescribing(desks: list[Desk], rng: random.Random, *, app: int, ceiling: int, warmup: int) -> dict:
+    """Who prescribes at each desk's surgery (a GP, with an API token), and which patients, each with an
+    active problem for the prescription to treat. Bench-only writes: a GP login where a surgery's GPs have
+    none (`user_create`, no password), and a "low back pain" entry on each planned patient's problem list,
+    through `clinical.services.condition_record` as that GP, exactly as a GP's would be made."""
+    started = time.perf_counter()
+    medicine = medicine_for(RX_ORDER["medicine"])
+    assert medicine is not None
+    order = services_rx.Order(
+        medicine=RX_ORDER["medicine"],
+        dose_value=Decimal(RX_ORDER["dose_value"]),
+        dose_unit=RX_ORDER["dose_unit"],
+        frequency=RX_ORDER["frequency"],
+        duration_days=RX_ORDER["duration_days"],
+        quantity_value=Decimal(RX_ORDER["quantity_value"]),
+        quantity_unit=RX_ORDER["quantity_unit"],
+    )
+    prescribers = [gp_at(desk.facility) for desk in desks]
+    surgeries = sum(1 for gp in prescribers if gp is not None)
+    if not surgeries:
+        print("prepare: no GP surgery has a GP, so prescribing cannot be measured", file=sys.stderr)
+        return {"prescribers": [], "rx_order": RX_ORDER}
+    wanted = RX_PROBES + warmup + app
+    each = -(-wanted // surgeries)
+    no_allergy = ~Exists(Allergy.objects.filter(patient=OuterRef("pk")))
+    by_desk, refused = [], 0
+    for number, (desk, gp) in enumerate(zip(desks, prescribers, strict=True)):
+        items: list[dict] = []
+        by_desk.append(items)
+        if gp is None:
+            continue
+        actor = Actor.command_line(gp.user)
+        ids = list(
+            Patient.objects.filter(no_allergy, registered_surgery=desk.facility)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        rng.shuffle(ids)
+        for start in range(0, len(ids), 500):
+            if len(items) >= each:
+                break
+            chunk = Patient.objects.in_bulk(ids[start : start + 500])
+            for pk in ids[start : start + 500]:
+                if len(items) >= each:
+                    break
+                patient = chunk[pk]
+                if check(
+                    patient=patient,
+                    medicine=medicine,
+                    name=medicine.name,
+                    dose_value=order.dose_value,
+                    dose_unit=order.dose_unit,
+                    frequency=order.frequency,
+                    duration_days=order.duration_days,
+                    quantity_value=order.quantity_value,
+                ):
+                    refused += 1  # a warning: an active painkiller of the class, say
+                    continue
+                condition = condition_record(actor=actor, patient=patient, code=RX_CONDITION)
+                items.append(
+                    {
+                        "desk": number,
+                        "patient": str(patient.public_id),
+                        "condition": str(condition.public_id),
+                        # For the ceiling only, which knows nobody from a token.
+                        "prescriber": str(gp.public_id),
+                    }
+                )
+    # The probes as one GP, so the token's first use (which records it) is not the request counted.
+    first = next(group for group in by_desk if group)
+    probes, first[:] = first[:RX_PROBES], first[RX_PROBES:]
+    # Round robin over the surgeries, as the bookings are.
+    items = [item for group in itertools.zip_longest(*by_desk) for item in group if item]
+    app_warmup, app_run = items[:warmup], items[warmup:][:app]
+    tokens = [api_token(gp.user.username) if gp else "" for gp in prescribers]
+    statements = count_statements(probes, tokens)
+    # The ceiling checks nothing, so it may prescribe to the same patients, after the application has:
+    # its prescriptions are plain rows, whatever the patient already has.
+    ceiling_run = [app_run[index % len(app_run)] for index in range(ceiling)] if app_run else []
+    seconds = time.perf_counter() - started
+    print(
+        f"prepare: prescribing as a GP at {surgeries} surgeries, {len(app_run):,} patients planned for the app "
+        f"(each given a coded problem through condition_record; {refused} passed over because the checks would "
+        f"warn), {len(ceiling_run):,} prescriptions for the ceiling; "
+        + (f"{statements} SQL statements per prescription" if statements is not None else "statements not counted")
+        + f"; {seconds:.1f} s"
+    )
+    return {
+        "prescribers": [
+            {
+                "username": gp.user.username if gp else "",
+                "facility": desk.facility.name,
+                "token": token,
+            }
+            for desk, gp, token in zip(desks, prescribers, tokens, strict=True)
+        ],
+        "rx_order": RX_ORDER,
+        "rx_statements": statements,
+        "rx_passed_over": refused,
+        "app_rx_warmup": app_warmup,
+        "app_rx": app_run,
+        "ceiling_rx_warmup": app_warmup,
+        "ceiling_rx": ceiling_run,
+    }
+
+
+def gp_at(surgery: Facility) -> Clinician | None:
+    """The surgery's prescribing GP: the demo's `gp` login if it works there, else the first GP with a login,
+    else the first GP, given a login (bench-only, no password)."""
+    gps = [
+        clinician
+        for clinician in Clinician.objects.filter(workplace=surgery, title=ClinicianTitle.GP)
+        .select_related("user", "workplace")
+        .order_by("pk")
+        if clinician.may_prescribe
+    ]
+    if not gps:
+        return None
+    chosen = (
+        next((gp for gp in gps if gp.user is not None and gp.user.username == GP_USERNAME), None)
+        or next((gp for gp in gps if gp.user is not None), None)
+        or gps[0]
+    )
+    if chosen.user is None:
+        user_create(
+            actor=Actor.command_line(),
+            username=f"bench-gp-{chosen.public_id}",
+            kind=AccountKind.CLINICIAN,
+            password=None,
+            first_name=chosen.first_name,
+            last_name=chosen.last_name,
+            linked_record=chosen,
+        )
+        chosen.refresh_from_db()
+    return chosen
+
+
+def count_statements(probes: list[dict], tokens: list[str]) -> int | None:
+    """SQL statements one POST /api/prescriptions runs, through the whole Django stack in this process
+    (Django's test client skips only gunicorn and the network), as Django logs them: BEGIN, COMMIT and
+    savepoints count, as they are round trips too."""
+    if not probes:
+        return None
+    # The test client builds the static-files middleware, which warns that nobody ran collectstatic.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    counted = 0
+    for item in probes:
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens[item['desk']]}")
+        body = {"patient": item["patient"], "condition": item["condition"], **RX_ORDER}
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/api/prescriptions", data=json.dumps(body), content_type="application/json")
+        if response.status_code != 201:
+            print(
+                f"prepare: counting statements, POST /api/prescriptions answered {response.status_code}: "
+                f"{response.content[:300]!r}",
+                file=sys.stderr,
+            )
+            return None
+        counted = len(queries)
+    return counted
 
 
 def api_token(username: str) -> str:

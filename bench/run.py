@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""`make bench`: DESIGN section 8's benchmarks for booking, free-slot search and NHS-number lookup.
+"""`make bench`: DESIGN section 8's benchmarks for booking, free-slot search and NHS-number lookup, and
+issue 7's for prescribing.
 
 Run with the project's virtualenv Python (the Makefile does). It:
 1. takes a PostgreSQL server: the one BENCH_DATABASE_URL names, or a throwaway cluster of its own
    (bin/pg-throwaway), and makes a fresh database there; migrates it and loads
    `carebridge seed-demo --patients BENCH_PATIENTS` (default 100,000); bench/prepare.py then adds
-   weekly sessions if the demo has none (bench-only) and plans the requests;
+   weekly sessions if the demo has none (bench-only), gives the prescribing patients a problem to treat
+   (bench-only) and plans the requests;
 2. starts the application under gunicorn, and beside it the ceiling (bench/ceiling: the least Django
-   that books or searches over the same tables), with the same workers, on loopback ports;
+   that books, searches or prescribes over the same tables), with the same workers, on loopback ports;
 3. drives both with bench/load.py: 64 clients racing for 20 slots, spread booking at 8 and 32 clients,
-   free-slot search, NHS-number lookup; checks in the database after every booking run that no slot is
-   held twice; prints the figures beside the targets;
+   free-slot search, NHS-number lookup, prescribing at 8 clients; checks in the database after every
+   booking run that no slot is held twice; prints the figures beside the targets;
 4. stops everything it started, also on Ctrl-C or failure.
 
 Exit status: 0 when every correctness check held, whether or not the targets were met (the figures are
@@ -26,6 +28,9 @@ Environment (all optional; docs/benchmarks.md says more):
   BENCH_SECONDS       the longest any one measured run lasts (default 10)
   BENCH_APP_BOOKINGS, BENCH_CEILING_BOOKINGS
                       the most bookings in one spread run at the application (2500) and the ceiling (4000)
+  BENCH_APP_PRESCRIPTIONS, BENCH_CEILING_PRESCRIPTIONS
+                      the most prescriptions in the prescribing run at the application (2500) and the
+                      ceiling (4000)
   BENCH_KEEP          1: keep the database (and throwaway cluster) and print how to reach them
 """
 
@@ -88,6 +93,8 @@ class Config:
     app_bookings: int
     ceiling_bookings: int
     keep: bool
+    app_prescriptions: int = 2500
+    ceiling_prescriptions: int = 4000
 
     @classmethod
     def from_environment(cls) -> "Config":
@@ -104,6 +111,8 @@ class Config:
             app_bookings=env_int("BENCH_APP_BOOKINGS", 2500),
             ceiling_bookings=env_int("BENCH_CEILING_BOOKINGS", 4000),
             keep=os.environ.get("BENCH_KEEP") == "1",
+            app_prescriptions=env_int("BENCH_APP_PRESCRIPTIONS", 2500),
+            ceiling_prescriptions=env_int("BENCH_CEILING_PRESCRIPTIONS", 4000),
         )
 
 
@@ -124,6 +133,8 @@ BOOKING_RATIO = Target("≥0.5× ceiling", lambda row: (row.ratio or 0) >= 0.5)
 SEARCH = Target("≥400/s, p95 ≤100 ms", lambda row: row.throughput >= 400 and row.p95 <= 100)
 LOOKUP = Target("p95 ≤50 ms", lambda row: row.p95 <= 50)
 RACE = Target("exactly 20 × 201, rest 409, no 5xx", lambda row: row.race_ok)
+# Issue 7: "within the same ratio to the ceiling as booking", whose target (issue 10) is 0.3x at 8 clients.
+PRESCRIBING = Target("≥0.3× ceiling (booking's ratio)", lambda row: (row.ratio or 0) >= 0.3)
 
 
 @dataclass
@@ -137,6 +148,7 @@ class Row:
     race_ok: bool = False
     note: str = ""
     cpu: "CpuUse | None" = None
+    statements: int | None = None  # SQL statements one request runs, where counted
 
     @property
     def requests(self) -> int:
@@ -258,6 +270,10 @@ def bench(run: Run) -> int:
                 str(config.app_bookings),
                 "--ceiling-bookings",
                 str(config.ceiling_bookings),
+                "--app-prescriptions",
+                str(config.app_prescriptions),
+                "--ceiling-prescriptions",
+                str(config.ceiling_prescriptions),
             ],
             env=app_environment(run),
             check=True,
@@ -283,6 +299,15 @@ def bench(run: Run) -> int:
         f"{plan['desks'][0]['facility']}, as {plan['desks'][0]['username']!r})"
     )
     print(f"  schedules: {plan['schedules']}")
+    prescribers = [prescriber for prescriber in plan.get("prescribers", []) if prescriber["token"]]
+    if plan.get("app_rx"):
+        print(
+            f"  prescribing: as a GP at each of {len(prescribers)} of those surgeries (at {prescribers[0]['facility']} "
+            f"as {prescribers[0]['username']!r}), {plan['rx_order']['medicine']} "
+            f"{plan['rx_order']['dose_value']} {plan['rx_order']['dose_unit']} "
+            f"{plan['rx_order']['frequency'].lower()} for {plan['rx_order']['duration_days']} days to up to "
+            f"{len(plan['app_rx']):,} patients with no allergy or medicine it would warn about"
+        )
 
     step(
         f"Servers: gunicorn, {config.workers} {config.worker_class} workers"
@@ -306,13 +331,16 @@ def bench(run: Run) -> int:
 
     app = Server(HOST, app_port, "/api", tuple(desk["token"] for desk in plan["desks"]))
     ceiling = Server(HOST, ceiling_port, "")
+    # The same application, as each surgery's GP: desks book, GPs prescribe.
+    app_gps = Server(HOST, app_port, "/api", tuple(gp["token"] for gp in plan.get("prescribers", [])))
     step("Warm-up")
-    if not warm_up(run, plan, app, ceiling):
+    if not warm_up(run, plan, app, ceiling, app_gps):
         return 2
 
     step("Measure")
     print(f"  load average before: {load_average()}")
     measure(run, plan, app, ceiling)
+    measure_prescribing(run, plan, app_gps, ceiling)
     print(
         f"  load average after: {load_average()} (1, 5 and 15 minutes; the servers, PostgreSQL and the load "
         f"generator share these CPUs, and so does anything else running)"
@@ -547,13 +575,21 @@ class Server:
             headers=self._as(item["desk"]),
         )
 
+    def prescribe(self, item: dict, order: dict) -> Request:
+        body = {"patient": item["patient"], "condition": item["condition"], **order}
+        if self.tokens:
+            path = f"{self.prefix}/prescriptions"
+        else:
+            path, body = "/prescribe", {**body, "prescriber": item["prescriber"]}
+        return Request("POST", path, json.dumps(body).encode(), self._as(item["desk"]), tag=item["patient"])
+
     def load(self, requests: list[Request], clients: int, seconds: float, **options) -> LoadResult:
         return run_load(
             host=self.host, port=self.port, requests=requests, clients=clients, max_seconds=seconds, **options
         )
 
 
-def warm_up(run: Run, plan: dict, app: Server, ceiling: Server) -> bool:
+def warm_up(run: Run, plan: dict, app: Server, ceiling: Server, app_gps: Server) -> bool:
     """Every worker imports its code and opens its database connection before anything is timed; and one
     answer of each kind is looked at, so the run measures real work (not 401s or empty lists)."""
     kind = plan["appointment_type"]
@@ -589,6 +625,26 @@ def warm_up(run: Run, plan: dict, app: Server, ceiling: Server) -> bool:
             lambda body: body.get("status") == "booked",
         ),
     ]
+    if plan.get("app_rx"):
+        order = plan["rx_order"]
+        checks += [
+            (
+                "app prescribing",
+                app_gps.load(
+                    [app_gps.prescribe(item, order) for item in plan["app_rx_warmup"]], 4, 30, keep_bodies=True
+                ),
+                201,
+                lambda body: body.get("status") == "issued" and body.get("medicine_key") == order["medicine"],
+            ),
+            (
+                "ceiling prescribing",
+                ceiling.load(
+                    [ceiling.prescribe(item, order) for item in plan["ceiling_rx_warmup"]], 4, 30, keep_bodies=True
+                ),
+                201,
+                lambda body: body.get("status") == "issued",
+            ),
+        ]
     ok = True
     for name, result, status, looks_right in checks:
         wrong = [
@@ -692,6 +748,43 @@ def measure(run: Run, plan: dict, app: Server, ceiling: Server) -> None:
             run,
             Row("NHS-number lookup", "app", result, (200,), LOOKUP, cpu=cpu, note=f"stopped by {result.stopped_by}"),
         )
+
+
+def measure_prescribing(run: Run, plan: dict, app_gps: Server, ceiling: Server) -> None:
+    """Issuing a prescription with every check, at 8 clients, beside the ceiling's plain INSERT. After
+    everything else, so the other scenarios run on the database as they did before it was added."""
+    if not plan.get("app_rx"):
+        print("  prescribing: nothing planned (no GP at any surgery), so not measured")
+        return
+    order = plan["rx_order"]
+    clients = 8
+    for server, target, items in (("app", app_gps, plan["app_rx"]), ("ceiling", ceiling, plan["ceiling_rx"])):
+        result, cpu = timed_load(
+            run, server, target, [target.prescribe(item, order) for item in items], clients, run.config.seconds
+        )
+        add_row(
+            run,
+            Row(
+                "prescribing",
+                server,
+                result,
+                (201,),
+                cpu=cpu,
+                statements=plan.get("rx_statements") if server == "app" else 1,
+                note=f"stopped by {result.stopped_by} ({len(items):,} planned)",
+            ),
+        )
+    set_ratio(run.rows[-2], run.rows[-1], PRESCRIBING)
+    booking = next(
+        (
+            row
+            for row in run.rows
+            if row.scenario == "booking, spread" and row.server == "app" and row.result.clients == 8
+        ),
+        None,
+    )
+    if booking is not None and booking.ratio is not None:
+        run.rows[-2].note += f"; booking's own ratio to its ceiling at 8 clients in this run: {booking.ratio:.2f}"
 
 
 # --- Where the CPU goes ------------------------------------------------------------------------------
@@ -810,6 +903,9 @@ def print_table(rows: list[Row]) -> None:
         "target (DESIGN 8)",
         "met",
     )
+    counted = any(row.statements is not None for row in rows)
+    if counted:
+        header += ("SQL/req",)
     lines = [header]
     for row in rows:
         lines.append(
@@ -827,9 +923,10 @@ def print_table(rows: list[Row]) -> None:
                 row.target.text if row.target else "",
                 ("yes" if row.target.met(row) else "NO") if row.target else "",
             )
+            + ((str(row.statements) if row.statements is not None else "",) if counted else ())
         )
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
-    numeric = {2, 3, 4, 5, 6, 7, 8, 9}
+    numeric = {2, 3, 4, 5, 6, 7, 8, 9, 12}
 
     def render(line: tuple[str, ...]) -> str:
         cells = [
@@ -851,8 +948,17 @@ def print_table(rows: list[Row]) -> None:
     print()
     print_cpu_table(rows)
     print()
-    print("errors: answers other than the scenario's expected ones (booking 201; race 201 or 409; reads 200).")
+    print(
+        "errors: answers other than the scenario's expected ones (booking and prescribing 201; race 201 or 409; "
+        "reads 200)."
+    )
     print("vs ceiling: the application's throughput over the bare Django endpoint's at the same clients.")
+    if counted:
+        print(
+            "SQL/req: the SQL statements one request runs (BEGIN, COMMIT and savepoints included), where counted: the "
+            "application's by bench/prepare.py, in-process, through the whole Django stack; the ceiling's is "
+            "its one INSERT."
+        )
     for row in rows:
         if row.note:
             print(f"  {row.scenario} [{row.server}] {row.result.clients} clients: {row.note}")

@@ -6,4 +6,5 @@ urlpatterns = [
     path("healthz", views.healthz),
     path("book", views.book),
     path("slots", views.slots),
+    path("prescribe", views.prescribe),
 ]

@@ -1,14 +1,17 @@
-"""The ceiling's two views: one INSERT to book, one SELECT to list free slots. No checks on purpose.
+"""The ceiling's views: one INSERT to book, one SELECT to list free slots, one INSERT to prescribe. No checks
+on purpose.
 
 They take the same requests as the application's JSON API (public IDs in, JSON out), so the load
 generator drives both alike. Benchmark-only: nothing here checks who asks, and the booking view would
 book a slot in the past or a patient twice at once; the one rule kept is the database's own
-(the partial unique index `appointment_one_per_slot`), because that is what answers 409.
+(the partial unique index `appointment_one_per_slot`), because that is what answers 409. The prescribing
+view runs no safety check and asks nobody's permission: it writes the row the application would write.
 """
 
 import datetime as dt
 import json
 import uuid
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection
@@ -34,7 +37,7 @@ WHERE s.public_id = %s AND p.public_id = %s
 # NOT NULL column it does not know the empty value of its type, so a new column does not break it.
 UNKNOWN_COLUMNS_SQL = """
 SELECT column_name, data_type FROM information_schema.columns
-WHERE table_schema = current_schema() AND table_name = 'scheduling_appointment'
+WHERE table_schema = current_schema() AND table_name = %s
   AND is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'
   AND column_name <> ALL(%s)
 ORDER BY ordinal_position
@@ -74,20 +77,85 @@ EMPTY_VALUES = {
 _book_sql: str | None = None  # made on a worker's first booking, from the table as it is
 
 
+def _completed(statement: str, table: str, known: list[str]) -> str:
+    """`statement` with the table's NOT NULL columns it does not name given their type's empty value."""
+    with connection.cursor() as cursor:
+        cursor.execute(UNKNOWN_COLUMNS_SQL, [table, known])
+        extra = cursor.fetchall()
+    unsupported = [f"{name} ({kind})" for name, kind in extra if kind not in EMPTY_VALUES]
+    if unsupported:
+        raise RuntimeError(f"the ceiling does not know what to put in {', '.join(unsupported)}")
+    return statement.format(
+        extra_columns="".join(f', "{name}"' for name, _ in extra),
+        extra_values="".join(f", {EMPTY_VALUES[kind]}" for _, kind in extra),
+    )
+
+
 def _booking_statement() -> str:
     global _book_sql
     if _book_sql is None:
-        with connection.cursor() as cursor:
-            cursor.execute(UNKNOWN_COLUMNS_SQL, [KNOWN_COLUMNS])
-            extra = cursor.fetchall()
-        unsupported = [f"{name} ({kind})" for name, kind in extra if kind not in EMPTY_VALUES]
-        if unsupported:
-            raise RuntimeError(f"the ceiling does not know what to put in {', '.join(unsupported)}")
-        _book_sql = BOOK_SQL.format(
-            extra_columns="".join(f', "{name}"' for name, _ in extra),
-            extra_values="".join(f", {EMPTY_VALUES[kind]}" for _, kind in extra),
-        )
+        _book_sql = _completed(BOOK_SQL, "scheduling_appointment", KNOWN_COLUMNS)
     return _book_sql
+
+
+# One statement, as for booking: the patient, the problem (which must be the patient's) and the prescriber
+# looked up by public ID and the prescription written, in one round trip; the pharmacy is the patient's
+# nominated one, as the application's default. The application also runs the safety checks, the access
+# check, the audit row and the full validation; this is the row alone.
+PRESCRIBE_SQL = """
+INSERT INTO prescribing_prescription
+    (public_id, source_id, prescribed_on, medication_name, dose_value, dose_unit, frequency, duration_days,
+     quantity_value, quantity_unit, instructions, pharmacy_name, status, issue_date, collection_date,
+     cancellation_reason, appointment_id, patient_id, prescriber_id, condition_id, consultation_id, course,
+     issue_number, issues_allowed, medicine_key, previous_id, review_date
+     {extra_columns})
+SELECT %(id)s, NULL, %(today)s, %(medicine)s, %(dose_value)s, %(dose_unit)s, %(frequency)s, %(duration_days)s,
+       %(quantity_value)s, %(quantity_unit)s, %(instructions)s, p.nominated_pharmacy, 'issued', %(today)s, NULL,
+       '', NULL, p.id, r.id, c.id, NULL, 'acute', 1, 1, %(medicine)s, NULL, NULL
+       {extra_values}
+FROM patients_patient p
+JOIN clinical_condition c ON c.patient_id = p.id
+CROSS JOIN organisations_clinician r
+WHERE p.public_id = %(patient)s AND c.public_id = %(condition)s AND r.public_id = %(prescriber)s
+"""
+PRESCRIPTION_COLUMNS = [
+    "id",
+    "public_id",
+    "source_id",
+    "prescribed_on",
+    "medication_name",
+    "dose_value",
+    "dose_unit",
+    "frequency",
+    "duration_days",
+    "quantity_value",
+    "quantity_unit",
+    "instructions",
+    "pharmacy_name",
+    "status",
+    "issue_date",
+    "collection_date",
+    "cancellation_reason",
+    "appointment_id",
+    "patient_id",
+    "prescriber_id",
+    "condition_id",
+    "consultation_id",
+    "course",
+    "issue_number",
+    "issues_allowed",
+    "medicine_key",
+    "previous_id",
+    "review_date",
+]
+_prescribe_sql: str | None = None
+
+
+def _prescribing_statement() -> str:
+    global _prescribe_sql
+    if _prescribe_sql is None:
+        _prescribe_sql = _completed(PRESCRIBE_SQL, "prescribing_prescription", PRESCRIPTION_COLUMNS)
+    return _prescribe_sql
 
 
 # What `scheduling.selectors.free_slots` asks, written out: offered, not started, held by nobody.
@@ -138,6 +206,41 @@ def book(request: HttpRequest) -> HttpResponse:
     if not written:
         return _error(404, "no such slot or patient")
     return JsonResponse({"id": str(appointment_id), "status": "booked"}, status=201)
+
+
+@csrf_exempt
+def prescribe(request: HttpRequest) -> HttpResponse:
+    """POST /prescribe: the API's POST /api/prescriptions body, plus `prescriber` (the clinician's public ID:
+    the ceiling reads no token). 201, or 404 when the patient, their problem or the prescriber is not found."""
+    if request.method != "POST":
+        return _error(405, "POST only")
+    try:
+        body = json.loads(request.body)
+        params = {
+            "patient": uuid.UUID(body["patient"]),
+            "condition": uuid.UUID(body["condition"]),
+            "prescriber": uuid.UUID(body["prescriber"]),
+            "medicine": str(body["medicine"])[:60],
+            "dose_value": Decimal(str(body["dose_value"])),
+            "dose_unit": str(body["dose_unit"])[:30],
+            "frequency": str(body["frequency"])[:100],
+            "duration_days": int(body["duration_days"]),
+            "quantity_value": Decimal(str(body["quantity_value"])),
+            "quantity_unit": str(body["quantity_unit"])[:50],
+            "instructions": str(body.get("instructions", "")),
+        }
+    except (ValueError, KeyError, TypeError, ArithmeticError):
+        return _error(
+            422, "expected JSON with patient, condition, prescriber, medicine, dose, frequency, days and quantity"
+        )
+    params["id"] = uuid.uuid4()
+    params["today"] = dt.datetime.now(LONDON).date()
+    with connection.cursor() as cursor:
+        cursor.execute(_prescribing_statement(), params)
+        written = cursor.rowcount
+    if not written:
+        return _error(404, "no such patient, problem or prescriber")
+    return JsonResponse({"id": str(params["id"]), "status": "issued"}, status=201)
 
 
 def slots(request: HttpRequest) -> HttpResponse:
