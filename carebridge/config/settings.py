@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from carebridge.config.env import env_bool, env_int, env_list, env_mail_url, env_str
+from carebridge.config.env import env_bool, env_int, env_list, env_mail_url, env_networks, env_str
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("CAREBRIDGE_VAR_DIR", str(PROJECT_DIR / "var")))
@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages, so that it can say why the person has to sign in again.
+    "carebridge.accounts.middleware.IdleSessionTimeout",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "carebridge.core.middleware.RefusalPages",
@@ -92,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "carebridge.accounts.context_processors.navigation",
+                "carebridge.prescribing.context_processors.navigation",
             ],
         },
     },
@@ -136,10 +139,22 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Five wrong passwords lock the account-and-address pair for 30 minutes.
+# The proxies we run in front of Carebridge (addresses or CIDR networks). Only a request from one of
+# them has its client address read from X-Forwarded-For (carebridge.core.actor.client_ip).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+
+# Five wrong passwords lock the username at that client address for 30 minutes, never the username
+# everywhere, so nobody can lock a named clinician out of the network they work from. An address
+# that piles up AXES_ADDRESS_FAILURE_LIMIT failures over any usernames is locked as a whole
+# (carebridge.accounts.lockout).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "carebridge.core.actor.client_ip"
+AXES_HANDLER = "carebridge.accounts.lockout.SignInLockoutHandler"
+# Lockouts are looked at and lifted through Carebridge's own admin page (accounts.admin), audited.
+AXES_ENABLE_ADMIN = False
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "carebridge.accounts.forms.lockout_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
@@ -152,6 +167,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60  # one working shift
+# A session unused this long ends (carebridge.accounts.middleware): staff and clinicians at shared
+# desks and on wards, and patients on their own devices.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+PATIENT_SESSION_IDLE_MINUTES = env_int("PATIENT_SESSION_IDLE_MINUTES", 120)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -220,11 +239,22 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}").rstrip("/")
 
 # --- Logging: problems to stderr, never patient data ------------------------------------------------
+# Every record passes through RedactIdentifiers on its way out, which blanks IDs, NHS numbers, long
+# digit runs and email addresses in the message and any traceback. Django's "Not Found: <path>" and
+# other 4xx warnings are not logged at all: an access refusal is in the audit trail, and the path names
+# the patient. Django's own loggers go through the same handler, so none prints around the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_identifiers": {"()": "carebridge.core.log_redaction.RedactIdentifiers"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_identifiers"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # Django's defaults give these handlers of their own; none here, so they reach the root's.
+        "django": {"handlers": [], "level": env_str("LOG_LEVEL", "WARNING"), "propagate": True},
+        "django.server": {"handlers": [], "level": env_str("LOG_LEVEL", "WARNING"), "propagate": True},
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- Carebridge -----------------------------------------------------------------------------------

@@ -51,6 +51,32 @@ def _quoted(value: str) -> str:
     return f"'{value}'"
 
 
+# A spreadsheet takes a cell starting with one of these for a formula (or, for tab and carriage
+# return, hides the character and may still read what follows as one). OWASP's advice for CSV
+# injection: prefix such a cell with an apostrophe, which spreadsheets treat as "this is text".
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# One or more apostrophes and then a trigger: the only values the export changes. Apostrophes are
+# counted in, so that a value that really starts with an apostrophe before a trigger ("'=1") keeps it
+# ("''=1" in the file, "'=1" again on import) and every other value is written as stored.
+_DEFUSED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """The value as written to an exported cell: a leading apostrophe added where a spreadsheet
+    would otherwise run it as a formula ("+44 121 496 0000" -> "'+44 121 496 0000")."""
+    if value.startswith(FORMULA_TRIGGERS) or _DEFUSED.match(value):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_safe(value: str) -> str:
+    """The stored value of an imported cell: undoes `spreadsheet_safe` exactly (one apostrophe taken
+    off where apostrophes lead to a trigger). A lone leading apostrophe ("'s-Hertogenbosch") stays."""
+    if _DEFUSED.match(value):
+        return value[1:]
+    return value
+
+
 def text(value: str, warn: Warn) -> str:
     return value
 

@@ -4,12 +4,14 @@ The format is the one measured on the coursework files: UTF-8 without a byte-ord
 endings, no newline after the last row, values quoted only where they must be (csv.QUOTE_MINIMAL).
 Rows come out in the order the records were created, which for imported records is the order of the
 file they came from. A record created in Carebridge has no coursework ID; its public ID (32 hex digits)
-is written instead, and an import accepts it back (see refs.py).
+is written instead, and an import accepts it back (see refs.py). A value a spreadsheet would run as a
+formula (starting =, +, -, @, tab or carriage return) is written with an apostrophe in front, which the
+import takes off again (cells.spreadsheet_safe).
 """
 
-import csv
 import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -19,6 +21,7 @@ from typing import Any
 from carebridge.core import clock
 from carebridge.core.fields import EmploymentStatus
 from carebridge.csvio import formats
+from carebridge.csvio.cells import spreadsheet_safe
 from carebridge.organisations.models import AccessLevel, Clinician, ClinicianTitle, Facility, FacilityType, StaffMember
 from carebridge.patients.models import Gender, Patient
 from carebridge.prescribing.models import Prescription, format_quantity
@@ -460,6 +463,19 @@ ROWS = {
 }
 
 
+# csv.writer's minimal quoting leaves a lone carriage return unquoted when the line ending is LF, and
+# every reader then splits the row there; these are the characters that need the quotes.
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _csv_line(values: list[str]) -> str:
+    """One row in the coursework's quoting (csv.QUOTE_MINIMAL), ending LF."""
+    return (
+        ",".join('"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES.search(value) else value for value in values)
+        + "\n"
+    )
+
+
 def write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> int:
     """Write one file in the coursework's format; answers the number of rows. Written beside the
     target and renamed into place, so a file that is there is always complete."""
@@ -468,10 +484,10 @@ def write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> int:
     done = False
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-            writer.writerow(header)
+            out.write(_csv_line(header))
             for row in rows:
-                writer.writerow(row)
+                # Every cell, not only the free-text ones: a phone number "+44 ..." opens as a formula too.
+                out.write(_csv_line([spreadsheet_safe(value) for value in row]))
                 count += 1
         # The coursework has no newline after the last row: take off the one the writer added.
         with partial.open("r+b") as out:

@@ -506,7 +506,9 @@ class RowParser:
             if text is None:
                 values[name] = NOT_GIVEN
                 continue
-            text = text.strip()
+            # The apostrophe an export put before a formula-like value comes off after trimming, so a
+            # value that starts with a tab keeps it.
+            text = cells.from_spreadsheet_safe(text.strip())
             if not text:
                 if blank is REQUIRED:
                     error(name, f"This is empty: the {what} must be given for every {self.spec.noun}.")

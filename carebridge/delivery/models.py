@@ -37,6 +37,10 @@ class OutboundEmail(models.Model):
     # While pending: when the next attempt is due, or, while an attempt is in hand, when it is
     # overdue (the worker sending it has died). None once sent or given up.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The task worker (TaskWorker.worker_id) whose attempt is in hand, so that the attempt can be
+    # handed on as soon as that worker is known to be dead; empty when no attempt is in hand, or when
+    # it was made outside a worker (then only the lease, next_attempt_at, ends it).
+    attempt_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "outgoing email"
@@ -50,3 +54,25 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return self.idempotency_key
+
+
+class TaskWorker(models.Model):
+    """A running task worker (`carebridge task-worker`), which writes here every few seconds.
+
+    django-tasks-db marks a task RUNNING when a worker takes it and never looks at it again, so a worker
+    killed outright would leave its task (and the message it was sending) held for ever. A worker whose
+    heartbeat stops is known dead within seconds, and any other worker closes its task rows and queues
+    its work again (carebridge.delivery.workers).
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "task worker"
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.hostname}:{self.pid})"

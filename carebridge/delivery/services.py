@@ -6,11 +6,12 @@ sends nothing, and one that commits cannot lose its confirmation. The task worke
 database backend) then runs `deliver_email()`, which sends through Django's mail API and, when the
 mail server cannot be reached, tries again later with a growing wait (see `retry_delay`).
 
-Delivery is at least once. An attempt is claimed in a short transaction, the message is sent outside
-any transaction (a slow mail server must not hold database locks), and the outcome is recorded in a
-second short transaction. A worker killed between the server accepting the message and that record
-leaves the message pending; `email_requeue_overdue()` queues it again and it is sent a second time,
-with the same Message-ID, so mail systems that de-duplicate can recognise it. See docs/mail.md.
+Delivery is at least once. An attempt is claimed in a short transaction, naming the worker that makes
+it, the message is sent outside any transaction (a slow mail server must not hold database locks), and
+the outcome is recorded in a second short transaction. A worker killed between the server accepting the
+message and that record leaves the message pending; once its heartbeat stops, another worker queues it
+again (`email_release_attempts()`, called from carebridge.delivery.workers) and it is sent a second
+time, with the same Message-ID, so mail systems that de-duplicate can recognise it. See docs/mail.md.
 """
 
 import datetime as dt
@@ -30,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django_tasks import task
 
 from carebridge.core import clock
+from carebridge.delivery import workers
 from carebridge.delivery.models import EmailStatus, OutboundEmail
 
 # The first retry waits 30 seconds, each later one twice as long as the one before, never more than
@@ -37,10 +39,13 @@ from carebridge.delivery.models import EmailStatus, OutboundEmail
 FIRST_RETRY_DELAY = dt.timedelta(seconds=30)
 LONGEST_RETRY_DELAY = dt.timedelta(hours=6)
 MAX_ATTEMPTS = 13
-# An attempt in hand is given this long (far beyond EMAIL_TIMEOUT); a message still pending this
-# long after its attempt began lost its worker, and `email_requeue_overdue()` queues it again.
+# An attempt in hand is given this long (far beyond EMAIL_TIMEOUT). Within a task worker, a dead
+# worker's attempt is handed on as soon as its heartbeat stops (workers.WORKER_LOST_AFTER); the lease is
+# the backstop for what no heartbeat covers (an attempt made outside a worker, a task row lost), after
+# which `email_requeue_overdue()` queues the message again.
 ATTEMPT_LEASE = dt.timedelta(minutes=10)
 OVERDUE_AFTER = dt.timedelta(minutes=15)
+DELIVER_EMAIL_TASK_PATH = "carebridge.delivery.services.deliver_email"
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +135,8 @@ def _claim(email_id: int) -> OutboundEmail | None:
             return None
         email.attempts += 1
         email.next_attempt_at = now + ATTEMPT_LEASE
-        email.save(update_fields=["attempts", "next_attempt_at"])
+        email.attempt_by = workers.current_worker_id() or ""
+        email.save(update_fields=["attempts", "next_attempt_at", "attempt_by"])
         return email
 
 
@@ -176,7 +182,8 @@ def _record_sent(email_id: int) -> None:
         email.status = EmailStatus.SENT
         email.sent_at = clock.now()
         email.next_attempt_at = None
-        email.save(update_fields=["status", "sent_at", "next_attempt_at"])
+        email.attempt_by = ""
+        email.save(update_fields=["status", "sent_at", "next_attempt_at", "attempt_by"])
 
 
 def _record_failure(email_id: int, error: smtplib.SMTPException | OSError) -> str:
@@ -184,6 +191,7 @@ def _record_failure(email_id: int, error: smtplib.SMTPException | OSError) -> st
     with transaction.atomic():
         email = OutboundEmail.objects.select_for_update().get(pk=email_id)
         email.last_error = description
+        email.attempt_by = ""
         if permanent or email.attempts >= MAX_ATTEMPTS:
             email.status = EmailStatus.FAILED
             email.next_attempt_at = None
@@ -193,7 +201,7 @@ def _record_failure(email_id: int, error: smtplib.SMTPException | OSError) -> st
             # Queued with the record of this failure, so a retry exists exactly when the row says one is due.
             deliver_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
             outcome = "retry queued"
-        email.save(update_fields=["status", "last_error", "next_attempt_at"])
+        email.save(update_fields=["status", "last_error", "next_attempt_at", "attempt_by"])
     # The row's public ID and the blanked description only: no address, no content.
     logger.warning("Email %s, attempt %d: %s (%s)", email.public_id, email.attempts, description, outcome)
     return outcome
@@ -226,13 +234,34 @@ def _text_of(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
+def email_release_attempts(*, lost_workers: set[str], email_ids: set[int]) -> int:
+    """Queue again, now, the messages whose attempt died with its worker; how many. In the caller's
+    transaction (carebridge.delivery.workers.work_recover_lost).
+
+    `lost_workers`: workers known dead; every pending message whose attempt one of them held is queued.
+    `email_ids`: messages whose delivery task was closed with its worker; each is queued unless an
+    attempt by a live worker holds it, or it waits for a retry that has a task of its own.
+    """
+    now = clock.now()
+    candidates = OutboundEmail.objects.select_for_update().filter(status=EmailStatus.PENDING)
+    held = set(candidates.filter(attempt_by__in=lost_workers).values_list("pk", flat=True)) if lost_workers else set()
+    orphaned = set(
+        candidates.filter(pk__in=email_ids, attempt_by="", next_attempt_at__lte=now).values_list("pk", flat=True)
+    )
+    released = sorted(held | orphaned)
+    OutboundEmail.objects.filter(pk__in=released).update(next_attempt_at=now, attempt_by="")
+    for email_id in released:
+        deliver_email.enqueue(email_id)
+    return len(released)
+
+
 def email_requeue_overdue() -> int:
     """Queue again every pending message whose attempt or retry is long overdue; how many.
 
-    A worker killed outright leaves its task marked as running, and the database backend never hands
-    such a task to another worker, so the message would wait for ever. Run this every few minutes
-    (`carebridge deliver_overdue_mail`). A message queued twice is still sent once: the second task
-    finds it sent, or in another attempt's hands.
+    The backstop behind the workers' heartbeats: a message whose task was lost some other way (an
+    attempt made outside a task worker that died, a task row removed by hand) would otherwise wait for
+    ever. Run it every few minutes (`carebridge deliver_overdue_mail`). A message queued twice is still
+    sent once: the second task finds it sent, or in another attempt's hands.
     """
     now = clock.now()
     with transaction.atomic():
@@ -241,7 +270,7 @@ def email_requeue_overdue() -> int:
             .filter(status=EmailStatus.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
             .values_list("pk", flat=True)
         )
-        OutboundEmail.objects.filter(pk__in=overdue).update(next_attempt_at=now)
+        OutboundEmail.objects.filter(pk__in=overdue).update(next_attempt_at=now, attempt_by="")
         for email_id in overdue:
             deliver_email.enqueue(email_id)
     return len(overdue)

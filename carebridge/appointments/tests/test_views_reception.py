@@ -215,6 +215,8 @@ def test_did_not_attend_only_once_the_time_has_passed(schedule, client_for):
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
     clock.freeze(appointment.starts_at + dt.timedelta(minutes=20))
+    # Over two hours later the first session has ended for idleness (accounts.middleware): a new sign-in.
+    client = client_for(schedule.reception)
     assert url in client.get(DAY).content.decode()
     assert client.post(url, {"date": MONDAY}).status_code == 302
     appointment.refresh_from_db()

@@ -6,7 +6,7 @@ Test modules that send mail import what they need:
 
 `mail_server` is a fixture: aiosmtpd listening on 127.0.0.1 at a free port, with Django's SMTP
 backend pointed at it for the test. `run_queued_mail()` runs the queued delivery tasks that are due
-by Carebridge's clock through django-tasks-db's own worker code, as `carebridge db_worker` would.
+by Carebridge's clock through django-tasks-db's own worker code, as `carebridge task-worker` would.
 """
 
 import email

@@ -34,6 +34,8 @@ def test_the_grant_expires(world, client_for, settings):
     client = client_for(world.other_gp)
     client.post(URL, {"nhs_number": world.alice.nhs_number, "reason": REASON})
     clock.freeze(clock.now() + dt.timedelta(hours=settings.BREAK_GLASS_HOURS, minutes=1))
+    # Hours later the first session has ended for idleness (accounts.middleware): a new sign-in.
+    client = client_for(world.other_gp)
     assert client.get(reverse("records:record", args=[world.alice.public_id])).status_code == 404
 
 
