@@ -10,14 +10,17 @@ groups are not used by Carebridge) are shown, not edited.
 from contextvars import ContextVar
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 from django.http import HttpResponseRedirect
 
 from carebridge.accounts.models import ApiToken, User
 from carebridge.accounts.services import (
     api_token_revoke,
+    sign_in_lockout_clear,
     user_create,
     user_deactivate,
     user_password_set,
@@ -188,3 +191,35 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for api_token in queryset.select_related("user"):
             api_token_revoke(actor=actor, api_token=api_token)
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
+
+
+# Carebridge gives no power through Django's groups and permissions (the kind of login and the linked
+# record decide everything, core.roles), so groups are not offered: a change there would be unaudited.
+admin.site.unregister(Group)
+
+
+@admin.register(AccessAttempt)
+class SignInLockoutAdmin(admin.ModelAdmin):
+    """Wrong passwords by username and client address (django-axes). Read here; a lockout is lifted
+    only through sign_in_lockout_clear, audited. django-axes' own admin (which deletes unaudited) is off."""
+
+    list_display = ("username", "ip_address", "failures_since_start", "attempt_time")
+    search_fields = ("username", "ip_address")
+    fields = ("username", "ip_address", "user_agent", "failures_since_start", "attempt_time")
+    readonly_fields = fields
+    date_hierarchy = "attempt_time"
+    actions = ["lift"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Lift the selected lockouts")
+    def lift(self, request, queryset):
+        cleared = sign_in_lockout_clear(actor=Actor.from_request(request), attempts=list(queryset))
+        self.message_user(request, f"Lifted {cleared} lockout(s).")

@@ -43,3 +43,35 @@ class ApiToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class AccessChange(models.Model):
+    """A change that can hand one person another's access, waiting for the privacy officer's review.
+
+    A password set by someone else, a login linked to (or taken from) a clinician or staff member, a
+    change of role, job, facility or workplace, a login's kind, email or reopening, an API token
+    issued for someone: each is audited like any change, and also listed here for a second pair of
+    eyes, and told to the person whose account it is (accounts.services.access_change_flag).
+    """
+
+    at = models.DateTimeField(db_index=True)
+    # The login whose access changed; null when a record without a login changed (nobody to tell).
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    person = models.CharField(max_length=200)  # whose account it is, in words
+    changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    changed_by_label = models.CharField(max_length=200)
+    operation = models.CharField(max_length=60)
+    summary = models.TextField()
+    # The audit row of the change itself. The trail is never deleted, so this always resolves.
+    audit_event = models.ForeignKey("audit.AuditEvent", on_delete=models.PROTECT, related_name="+")
+    told = models.JSONField(default=list, blank=True)  # the addresses the person was emailed at
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["reviewed_at", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.operation} for {self.person} at {self.at:%Y-%m-%d %H:%M}"

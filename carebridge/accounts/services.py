@@ -2,13 +2,14 @@
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
-from carebridge.accounts.models import AccountKind, ApiToken, User
-from carebridge.audit.models import AuditAction, AuditObject
+from carebridge.accounts.models import AccessChange, AccountKind, ApiToken, User
+from carebridge.audit.models import AuditAction, AuditEvent, AuditObject
 from carebridge.audit.refusals import refusals_audited
 from carebridge.audit.services import audit_record
 from carebridge.core import clock
@@ -16,6 +17,7 @@ from carebridge.core.actor import Actor
 from carebridge.core.changes import KEEP, Keep, apply_changes
 from carebridge.core.errors import Invalid, NotFound, NotPermitted
 from carebridge.core.roles import Role, role_of
+from carebridge.delivery.services import email_enqueue, email_is_valid_address
 
 
 @transaction.atomic
@@ -54,7 +56,7 @@ def user_create(
             raise ValueError(f"{linked_record} already has a login")
         linked_record.user = user
         linked_record.save(update_fields=["user"])
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         object_type=AuditObject.USER,
@@ -62,7 +64,21 @@ def user_create(
         patient_id=linked_record.pk if kind == AccountKind.PATIENT and linked_record else None,
         detail={"username": username, "kind": kind},
     )
+    if kind in _POWERFUL_KINDS:
+        # Such a login needs no clinician or staff record to act: its kind is its power.
+        access_change_flag(
+            actor=actor,
+            user=user,
+            person=user.get_full_name() or username,
+            operation="user_create",
+            summary=[f"New {AccountKind(kind).label.lower()} login {username} created"],
+            audit_event=event,
+        )
     return user
+
+
+# Logins whose kind alone gives power over other people's access or the audit trail.
+_POWERFUL_KINDS = frozenset({AccountKind.SYSTEM_ADMIN, AccountKind.PRIVACY_OFFICER})
 
 
 # A recognisable prefix lets secret scanners (and people) tell a Carebridge token from other secrets.
@@ -82,12 +98,21 @@ def api_token_issue(*, actor: Actor, user: User, label: str = "") -> tuple[ApiTo
     api_token = ApiToken(user=user, label=label.strip()[:100], token_hash=api_token_hash(token), created_at=clock.now())
     api_token.full_clean()
     api_token.save()
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         object_type=AuditObject.API_TOKEN,
         object_id=str(api_token.pk),
         detail={"user": user.username, "label": api_token.label},
+    )
+    # Whoever holds the token acts as `user` through the APIs: someone else's access, handed over.
+    access_change_flag(
+        actor=actor,
+        user=user,
+        person=user.get_full_name() or user.username,
+        operation="api_token_issue",
+        summary=["API token issued that acts as you" + (f" (labelled '{api_token.label}')" if api_token.label else "")],
+        audit_event=event,
     )
     return api_token, token
 
@@ -209,7 +234,7 @@ def user_reactivate(*, actor: Actor, user: User) -> User:
         return user
     user.is_active = True
     user.save(update_fields=["is_active"])
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         object_type=AuditObject.USER,
@@ -220,6 +245,15 @@ def user_reactivate(*, actor: Actor, user: User) -> User:
             "before": {"is_active": False},
             "after": {"is_active": True},
         },
+    )
+    # A closed login reopened signs in again with its old password, which someone may know.
+    access_change_flag(
+        actor=actor,
+        user=user,
+        person=user.get_full_name() or user.username,
+        operation="user_reactivate",
+        summary=["Login reopened after it was closed"],
+        audit_event=event,
     )
     return user
 
@@ -275,13 +309,33 @@ def user_update(
         fields = {name: " ".join(messages) for name, messages in problem.message_dict.items()}
         raise Invalid(" ".join(fields.values()), fields=fields) from None
     user.save()
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         object_type=AuditObject.USER,
         object_id=str(user.pk),
         detail={"operation": "user_update", "username": user.username, "before": before, "after": after},
     )
+    # The kind is the login's role; the email is where set-password links go, so a changed one could
+    # take the login over. The old address is told too: it is the one the person still reads.
+    summary = []
+    if "kind" in after:
+        summary.append(
+            f"Kind of login: {AccountKind(before['kind']).label if before['kind'] in AccountKind.values else 'none'}"
+            f" → {AccountKind(after['kind']).label}"
+        )
+    if "email" in after:
+        summary.append(f"Email address for password links: {before['email'] or 'none'} → {after['email'] or 'none'}")
+    if summary:
+        access_change_flag(
+            actor=actor,
+            user=user,
+            person=user.get_full_name() or user.username,
+            operation="user_update",
+            summary=summary,
+            audit_event=event,
+            also_tell=[before.get("email") or ""],
+        )
     return user
 
 
@@ -303,7 +357,7 @@ def user_password_set(*, actor: Actor, user: User, password: str | None) -> User
     else:
         user.set_unusable_password()
     user.save(update_fields=["password"])
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         object_type=AuditObject.USER,
@@ -314,4 +368,178 @@ def user_password_set(*, actor: Actor, user: User, password: str | None) -> User
             "password": "set by the system administrator" if password else "sign-in disabled",
         },
     )
+    if password and (actor.user is None or actor.user.pk != user.pk):
+        # Whoever set it knows it and could sign in as this person. (A password taken away hands
+        # nothing over, and the person finds out at their next sign-in.)
+        access_change_flag(
+            actor=actor,
+            user=user,
+            person=user.get_full_name() or user.username,
+            operation="user_password_set",
+            summary=["Password set by someone else"],
+            audit_event=event,
+        )
     return user
+
+
+# --- Changes that can hand one person another's access: reviewed, and told to the person -------------
+#
+# Audited like every change; on top, each is listed for the privacy officer's review (as emergency
+# access is) and emailed to the person whose account it is, in the same transaction as the change, so
+# a password reset or a login linked behind someone's back is seen by two people who did not make it.
+# The message says what changed and who changed it; none of these changes involve patients' records,
+# and the message names none.
+
+
+def _actor_described(actor: Actor) -> str:
+    user = actor.user
+    if user is None:
+        return "a system administrator, at Carebridge's command line"
+    name = user.get_full_name() or user.username
+    role = role_of(user)
+    if role == Role.SYSTEM_ADMIN:
+        return f"the system administrator ({name})"
+    if role == Role.FACILITY_MANAGER:
+        return f"{name}, your facility's manager"
+    return name
+
+
+def access_change_flag(
+    *,
+    actor: Actor,
+    user: User | None,
+    person: str,
+    operation: str,
+    summary: list[str],
+    audit_event: AuditEvent,
+    also_tell: Iterable[str] = (),
+    tell_login_address: bool = True,
+) -> AccessChange:
+    """List a change for the privacy officer's review and email the person it concerns.
+
+    Called by a service inside its own transaction, after its audit row. `user` is the login whose
+    access changed (None when the record has no login yet); the person is emailed at that login's
+    address and at `also_tell` (the address on their staff or clinician record, an address just
+    replaced), each once (`tell_login_address=False`: not the login's own address, when the caller has
+    just written to it). With no address on record the change is still listed, marked not told.
+    """
+    change = AccessChange.objects.create(
+        at=audit_event.at,
+        user=user,
+        person=person[:200],
+        changed_by=actor.user,
+        changed_by_label=audit_event.actor_label,
+        operation=operation,
+        summary="\n".join(summary),
+        audit_event=audit_event,
+    )
+    on_record = [getattr(_linked(user, accessor), "email", "") for accessor in _KIND_RECORD.values()] if user else []
+    addresses: list[str] = []
+    skipped = {user.email.strip().lower()} if user is not None and not tell_login_address else set()
+    for address in [user.email if user is not None else "", *on_record, *also_tell]:
+        address = (address or "").strip()
+        if address and email_is_valid_address(address) and address.lower() not in skipped:
+            addresses.append(address)
+            skipped.add(address.lower())
+    if addresses:
+        local = audit_event.at.astimezone(clock.LONDON)
+        patient_login = user is not None and user.kind == AccountKind.PATIENT
+        body = "\n".join(
+            [
+                f"Dear {person},",
+                "",
+                f"At {local:%H:%M} on {local:%A} {local.day} {local:%B %Y}, {_actor_described(actor)} made "
+                + (
+                    f"this change to your Carebridge login ({user.username}):"
+                    if user
+                    else "this change to your record in Carebridge:"
+                ),
+                "",
+                *(f"  - {line}" for line in summary),
+                "",
+                "A change like this can let someone sign in as you or change what you can see, so we tell you "
+                "every time one is made. It has also been passed to the privacy officer to check.",
+                "",
+                "If you expected it, you need do nothing. If you did not, tell "
+                + ("your GP surgery" if patient_login else "your manager or the privacy officer")
+                + " today.",
+                "",
+                "This mailbox is not read, so please do not reply to this email.",
+                "",
+            ]
+        )
+        for number, address in enumerate(addresses, start=1):
+            email_enqueue(
+                recipient=address,
+                subject="A change to your Carebridge login",
+                idempotency_key=f"access-change:{change.pk}:{number}",
+                body=body,
+            )
+        change.told = addresses
+        change.save(update_fields=["told"])
+    return change
+
+
+@refusals_audited(AuditObject.USER)
+@transaction.atomic
+def access_change_review(*, actor: Actor, change_id: int, note: str) -> AccessChange:
+    """The privacy officer records that a change to someone's access was reviewed, and what they concluded."""
+    if role_of(actor.user) != Role.PRIVACY_OFFICER:
+        raise NotPermitted("Only the privacy officer reviews changes to people's access.")
+    note = note.strip()
+    if not note:
+        raise Invalid(
+            "Write what you concluded.",
+            fields={"note": "Write what you concluded, for example 'Expected: new starter, confirmed with manager'."},
+        )
+    change = AccessChange.objects.select_for_update().filter(pk=change_id).first()
+    if change is None:
+        raise NotFound("No such change.")
+    if change.reviewed_at is not None:
+        raise Invalid(
+            "This change has already been reviewed.", fields={"note": "This change has already been reviewed."}
+        )
+    change.reviewed_by = actor.user
+    change.reviewed_at = clock.now()
+    change.review_note = note
+    change.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.USER,
+        object_id=str(change.user_id or ""),
+        reason=note,
+        detail={
+            "operation": "access_change_review",
+            "change": change.pk,
+            "reviewed": change.operation,
+            "audit_event": change.audit_event_id,
+        },
+    )
+    return change
+
+
+@refusals_audited(AuditObject.SIGN_IN)
+@transaction.atomic
+def sign_in_lockout_clear(*, actor: Actor, attempts: Iterable[Any]) -> int:
+    """Lift sign-in lockouts (django-axes AccessAttempt rows) before their cool-off ends. The system
+    administrator only, audited: lifting one gives a guesser five more tries."""
+    if not is_system_administrator(actor):
+        raise NotPermitted("Only the system administrator lifts a sign-in lockout.")
+    cleared = 0
+    for attempt in attempts:
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            object_type=AuditObject.SIGN_IN,
+            object_id=str(attempt.pk),
+            detail={
+                "operation": "sign_in_lockout_clear",
+                "username": attempt.username,
+                "ip_address": attempt.ip_address,
+                "failures": attempt.failures_since_start,
+            },
+        )
+        attempt.delete()
+        cleared += 1
+    return cleared

@@ -1,5 +1,6 @@
 """One typed helper per kind of environment variable, so settings read like a list of facts."""
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -37,6 +38,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks (`10.0.0.5, 192.168.0.0/24, ::1`), each checked."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks, not {item!r}") from None
+    return networks
 
 
 @dataclass(frozen=True)

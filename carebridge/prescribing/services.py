@@ -374,7 +374,7 @@ def prescription_record_supply(
     allowed_from = {
         PrescriptionStatus.DISPENSED: (PrescriptionStatus.ISSUED,),
         PrescriptionStatus.COLLECTED: (PrescriptionStatus.ISSUED, PrescriptionStatus.DISPENSED),
-    }[status]
+    }[PrescriptionStatus(status)]
     if prescription.status not in allowed_from:
         raise Invalid(
             f"This prescription is {prescription.get_status_display().lower()}, so it cannot be recorded as "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from carebridge.access.models import BreakGlassAccess
+from carebridge.accounts.models import AccessChange
 from carebridge.audit.models import AuditEvent
 from carebridge.core import nhs_number as nhs
 from carebridge.core.clock import LONDON
@@ -78,3 +79,11 @@ def break_glass_accesses(*, unreviewed_only: bool) -> QuerySet[BreakGlassAccess]
     if unreviewed_only:
         grants = grants.filter(reviewed_at__isnull=True)
     return grants
+
+
+def access_changes(*, unreviewed_only: bool) -> QuerySet[AccessChange]:
+    """Changes that could hand someone another's access (accounts.models.AccessChange), newest first."""
+    changes = AccessChange.objects.select_related("user", "changed_by", "reviewed_by")
+    if unreviewed_only:
+        changes = changes.filter(reviewed_at__isnull=True)
+    return changes

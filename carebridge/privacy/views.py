@@ -7,13 +7,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from carebridge.access.models import BreakGlassAccess
 from carebridge.access.services import break_glass_review
+from carebridge.accounts.models import AccessChange
+from carebridge.accounts.services import access_change_review
 from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Invalid
 from carebridge.core.roles import Role, role_of
 from carebridge.privacy.forms import AuditSearchForm, BreakGlassReviewForm
-from carebridge.privacy.selectors import audit_events_matching, audit_trail_rows, break_glass_accesses
+from carebridge.privacy.selectors import access_changes, audit_events_matching, audit_trail_rows, break_glass_accesses
 
 
 def _require_privacy_officer(request) -> None:
@@ -83,3 +85,37 @@ def break_glass_review_view(request, grant_id: int):
     else:
         messages.error(request, "Write what you concluded before recording the review.")
     return redirect("privacy:break_glass")
+
+
+@require_GET
+@login_required
+def access_change_list(request):
+    _require_privacy_officer(request)
+    show_all = request.GET.get("show") == "all"
+    return render(
+        request,
+        "privacy/access_changes.html",
+        {
+            "changes": access_changes(unreviewed_only=not show_all)[:200],
+            "show_all": show_all,
+            "form": BreakGlassReviewForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def access_change_review_view(request, change_id: int):
+    _require_privacy_officer(request)
+    get_object_or_404(AccessChange, pk=change_id)
+    form = BreakGlassReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            access_change_review(actor=Actor.from_request(request), change_id=change_id, note=form.cleaned_data["note"])
+        except Invalid as problem:
+            messages.error(request, problem.message)
+        else:
+            messages.success(request, "Review recorded.")
+    else:
+        messages.error(request, "Write what you concluded before recording the review.")
+    return redirect("privacy:access_changes")
