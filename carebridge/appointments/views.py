@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -877,17 +876,15 @@ def invite(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     access = patient_record_for(actor=Actor.from_request(request), public_id=patient_id, purpose="portal invitation")
     try:
         login = patient_services.patient_portal_invite(actor=Actor.from_request(request), patient=access.patient)
-    except PermissionDenied:
-        # Reception at another facility: the service has audited the refusal.
-        raise Http404 from None
-    except ValidationError as refusal:
+    except Invalid as refusal:
         return render(
             request,
             "scheduling/invite_refused.html",
             {
                 "patient": access.patient,
-                "form": _refusal_form(" ".join(refusal.messages)),
+                "form": _refusal_form(refusal.message),
             },
+            status=refusal.status,
         )
     messages.success(
         request,

@@ -3,16 +3,17 @@
 import datetime as dt
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from carebridge.accounts.invitations import invitation_link
 from carebridge.accounts.models import AccountKind, User
 from carebridge.accounts.services import user_create
 from carebridge.audit.models import AuditAction, AuditObject
-from carebridge.audit.services import audit_denial, audit_record
+from carebridge.audit.refusals import refusals_audited
+from carebridge.audit.services import audit_record
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
+from carebridge.core.errors import Invalid, NotFound, full_clean_or_refuse
 from carebridge.core.roles import REGISTRATION_ROLES, role_of
 from carebridge.delivery.models import OutboundEmail
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
@@ -25,7 +26,8 @@ def registering_facility(actor: Actor) -> Facility:
     role = role_of(actor.user)
     staff = getattr(actor.user, "staff_member", None) if actor.user else None
     if role not in REGISTRATION_ROLES or staff is None or not staff.facility.is_gp_surgery:
-        raise PermissionDenied("Only reception and records staff at a GP surgery register patients.")
+        # A page for a role that may not use it: not there (the view audits the refusal).
+        raise NotFound("Only reception and records staff at a GP surgery register patients.")
     return staff.facility
 
 
@@ -67,7 +69,7 @@ def patient_register(
             "Ask the records team to transfer their registration."
         )
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(" ".join(errors.values()), fields=errors)
     now = clock.now()
     patient = Patient(
         first_name=first_name.strip(),
@@ -87,16 +89,15 @@ def patient_register(
         created_at=now,
         updated_at=now,
     )
-    patient.full_clean()
+    full_clean_or_refuse(patient)
     try:
         with transaction.atomic():
             patient.save()
     except IntegrityError:
         # Two receptionists registering the same number at once: the database's unique constraint
         # decides, and the loser gets the same message as above.
-        raise ValidationError(
-            {"nhs_number": "A patient with this NHS number is already registered in Carebridge."}
-        ) from None
+        taken = "A patient with this NHS number is already registered in Carebridge."
+        raise Invalid(taken, fields={"nhs_number": taken}) from None
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -111,47 +112,30 @@ def patient_register(
 # --- Portal invitation ---------------------------------------------------------------------------------
 
 
+@refusals_audited(AuditObject.PORTAL_INVITATION)
+@transaction.atomic
 def patient_portal_invite(*, actor: Actor, patient: Patient) -> User:
     """Invite the patient to the portal: email them a one-time link to set their password (72 hours).
 
     Reception, records staff and managers at the patient's registered surgery only; anyone else is
-    refused with PermissionDenied, and the refusal is audited after the work is rolled back. The
-    patient needs an email address on their record, and no portal account already in use
-    (ValidationError otherwise, with a message for the receptionist). Creates the patient's login
+    refused with NotFound, and the refusal is audited after the work is rolled back. The patient needs
+    an email address on their record, and no portal account already in use (Invalid otherwise, with a
+    message for the receptionist). Creates the patient's login
     (username: their email address) when they have none; a login never used is reused, and a new
     invitation makes the links of earlier ones stop working. Returns the login.
     """
-    try:
-        return _portal_invite(actor=actor, patient=patient)
-    except PermissionDenied as refusal:
-        audit_denial(
-            actor=actor,
-            object_type=AuditObject.PORTAL_INVITATION,
-            object_id=str(patient.public_id),
-            patient_id=patient.pk,
-            detail={"message": str(refusal)},
-        )
-        raise
-
-
-@transaction.atomic
-def _portal_invite(*, actor: Actor, patient: Patient) -> User:
     staff = getattr(actor.user, "staff_member", None) if actor.user else None
     if (
         role_of(actor.user) not in REGISTRATION_ROLES
         or staff is None
         or staff.facility_id != patient.registered_surgery_id
     ):
-        raise PermissionDenied(
-            "Only reception and records staff at the patient's own surgery invite them to the portal."
-        )
+        raise NotFound("Only reception and records staff at the patient's own surgery invite them to the portal.")
     # Locked, so two receptionists pressing the button at once send one invitation after the other.
     patient = Patient.objects.select_for_update().select_related("registered_surgery").get(pk=patient.pk)
     address = patient.email.strip()
     if not address or not email_is_valid_address(address):
-        raise ValidationError(
-            "There is no email address on this patient's record to send the invitation to. Add one first."
-        )
+        raise Invalid("There is no email address on this patient's record to send the invitation to. Add one first.")
     if patient.user_id is None:
         user = _portal_user_create(actor=actor, patient=patient, address=address)
     else:
@@ -159,11 +143,9 @@ def _portal_invite(*, actor: Actor, patient: Patient) -> User:
         # here, not overwritten with an unusable one.
         user = User.objects.select_for_update().get(pk=patient.user_id)
         if not user.is_active:
-            raise ValidationError(
-                "This patient's portal account has been closed. Ask the system administrator to reopen it."
-            )
+            raise Invalid("This patient's portal account has been closed. Ask the system administrator to reopen it.")
         if user.has_usable_password():
-            raise ValidationError("This patient already uses the portal: they sign in with their own password.")
+            raise Invalid("This patient already uses the portal: they sign in with their own password.")
         # A fresh unusable password: links in earlier invitations stop working, only the newest one works.
         user.set_unusable_password()
         user.email = address
@@ -245,7 +227,7 @@ def _portal_user_create(*, actor: Actor, patient: Patient, address: str) -> User
         except IntegrityError:
             # Taken between the look and the insert, by another invitation: try the next name.
             continue
-    raise ValidationError("Could not choose a username for this patient. Ask the system administrator.")
+    raise Invalid("Could not choose a username for this patient. Ask the system administrator.")
 
 
 def _spoken(moment: dt.datetime) -> str:
