@@ -19,6 +19,21 @@ def _vocabulary(object_type: AuditObject) -> AuditObject:
     return object_type
 
 
+def _without_nul(value: Any) -> Any:
+    """The value with every NUL character taken out of its strings.
+
+    PostgreSQL refuses NUL in text, so a row naming what a hostile request asked for (a NUL-bearing id)
+    would fail to be written and the denial would go unrecorded. The input middleware refuses such
+    requests first; this is the second line, so an audit row is always written."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _event(
     *,
     actor: Actor,
@@ -40,10 +55,10 @@ def _event(
         ip_address=actor.ip_address,
         action=action,
         object_type=_vocabulary(object_type),
-        object_id=object_id,
+        object_id=_without_nul(object_id),
         patient_id=patient_id,
-        reason=reason,
-        detail=detail or {},
+        reason=_without_nul(reason),
+        detail=_without_nul(detail or {}),
     )
 
 

@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view (and the CSRF check, which reads the form): input no view can use, refused in the
+    # edge's own format. After the user and messages, which its page shows.
+    "carebridge.core.middleware.InputLimits",
     # After the messages, so that it can say why the person has to sign in again.
     "carebridge.accounts.middleware.IdleSessionTimeout",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -79,6 +82,11 @@ MIDDLEWARE = [
     # Last, so that it sees the authenticated user of a failed login.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The largest body any request may send, files uploaded as multipart/form-data apart (a FHIR resource
+# or a JSON Patch is a few kilobytes): larger ones answer 413 (core.middleware.InputLimits), and a JSON
+# Patch may not grow a resource beyond it either (fhir.patch).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
 ROOT_URLCONF = "carebridge.config.urls"
 WSGI_APPLICATION = "carebridge.config.wsgi.application"

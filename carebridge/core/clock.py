@@ -31,6 +31,28 @@ def freeze(moment: dt.datetime | None) -> None:
     _frozen_at = moment.astimezone(dt.UTC) if moment is not None else None
 
 
+# The dates Carebridge works with: births since 1800, appointments and schedules until 2999. Outside
+# them Python's own limits (year 1 to 9999) are near enough that a day's end or a change of zone
+# overflows, so every edge refuses such a date as bad input (400) before it becomes a datetime.
+FIRST_DAY = dt.date(1800, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+class DateOutOfRange(ValueError):
+    """A date outside FIRST_DAY..LAST_DAY; the message says so in words, for the person who sent it."""
+
+
+def supported_day(day: dt.date) -> dt.date:
+    """`day`, if Carebridge works with it; DateOutOfRange otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DateOutOfRange(
+            f"{day.isoformat()} is outside the dates Carebridge works with: give a date between "
+            f"{FIRST_DAY:%d/%m/%Y} and {LAST_DAY:%d/%m/%Y}."
+        )
+    return day
+
+
 def london_datetime(day: dt.date, time: dt.time) -> dt.datetime:
-    """A wall-clock date and time at a UK facility, as an aware datetime."""
-    return dt.datetime.combine(day, time, tzinfo=LONDON)
+    """A wall-clock date and time at a UK facility, as an aware datetime (DateOutOfRange beyond the
+    supported dates)."""
+    return dt.datetime.combine(supported_day(day), time, tzinfo=LONDON)

@@ -5,13 +5,32 @@ the same checks (R4B validation, then only the changes the services support).
 """
 
 import copy
+import json
 from typing import Any
 
+from django.conf import settings
+
 Json = Any
+
+# A patch changes a few elements of one resource; more operations than this is not a patch but a load.
+MAX_OPERATIONS = 100
 
 
 class PatchError(ValueError):
     """The patch cannot be applied; the message says which operation and why."""
+
+
+class TooManyOperations(PatchError):
+    """More than MAX_OPERATIONS operations (422): refused before any is applied."""
+
+
+class PatchTooLarge(PatchError):
+    """The patched resource would be larger than any body a client may send (413): a few `copy`
+    operations of an array onto itself double it each time, so it is measured after every operation."""
+
+
+def _size(value: Json) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
 
 
 def _tokens(pointer: Any) -> list[str]:
@@ -80,17 +99,36 @@ def _remove(document: Json, tokens: list[str]) -> Json:
     return document
 
 
-def json_patch(document: Json, operations: Json) -> Json:
-    """Apply RFC 6902 operations (add, remove, replace, move, copy, test) to a copy of `document`."""
+def json_patch(document: Json, operations: Json, *, max_size: int | None = None) -> Json:
+    """Apply RFC 6902 operations (add, remove, replace, move, copy, test) to a copy of `document`.
+
+    At most MAX_OPERATIONS operations (TooManyOperations), and the result may never grow past
+    `max_size` characters of JSON (default DATA_UPLOAD_MAX_MEMORY_SIZE; PatchTooLarge): each value an
+    operation adds is measured before it is copied in, so a patch that doubles the document stops at the
+    operation that would cross the limit, having built nothing larger."""
     if not isinstance(operations, list):
         raise PatchError("A JSON Patch is an array of operations.")
+    if len(operations) > MAX_OPERATIONS:
+        raise TooManyOperations(
+            f"A patch may have at most {MAX_OPERATIONS} operations; this one has {len(operations)}."
+        )
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if max_size is None else max_size
     result = copy.deepcopy(document)
+    # An upper bound on the result's size: additions counted, removals not (a replace counts its new value).
+    size = _size(result)
     for number, operation in enumerate(operations, start=1):
         if not isinstance(operation, dict) or "op" not in operation or "path" not in operation:
             raise PatchError(f"Operation {number} needs an op and a path.")
         op, path = operation["op"], _tokens(operation["path"])
         if op in ("add", "replace", "test") and "value" not in operation:
             raise PatchError(f"Operation {number} ({op}) needs a value.")
+        if op in ("add", "replace", "copy"):
+            added = operation["value"] if op != "copy" else _get(result, _tokens(operation.get("from")))
+            size += _size(added)
+            if size > limit:
+                raise PatchTooLarge(
+                    f"Operation {number} ({op}) would make the resource larger than {limit:,} characters."
+                )
         if op == "add":
             result = _add(result, path, copy.deepcopy(operation["value"]))
         elif op == "remove":
