@@ -16,7 +16,7 @@ import uuid
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from ninja import NinjaAPI, Query, Status
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from carebridge.access.rules import PatientAccess, Viewer, viewer_of, visible_patients
@@ -56,6 +56,32 @@ class CarebridgeAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
         # "book", not "carebridge_api_api_book": client generators turn these into method names.
         return operation.view_func.__name__
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        # The answers every operation can give whatever it does, described once here rather than on each:
+        # 401 without a valid token; 422 (schemas.Refusal, code "invalid") for parameters or a body that
+        # do not match the description; 400 (code "bad-request") for a body that is not JSON at all, or a
+        # value the description allows but Carebridge cannot work with (a date in the year 9999).
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (schemas.Error, schemas.Refusal, schemas.WarningOut):
+            components.setdefault(model.__name__, model.model_json_schema(ref_template="#/components/schemas/{model}"))
+        error = {"$ref": "#/components/schemas/Error"}
+        refusal = {"$ref": "#/components/schemas/Refusal"}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                if operation.get("security"):
+                    responses.setdefault(401, _described("Not authenticated", error))
+                if operation.get("parameters") or operation.get("requestBody"):
+                    responses[422] = _described("Invalid input, or refused by a rule", refusal)
+                if operation.get("parameters") or operation.get("requestBody"):
+                    responses.setdefault(400, _described("A malformed request", error))
+        return schema
+
+
+def _described(description: str, body: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": body}}}
 
 
 api = CarebridgeAPI(
@@ -106,6 +132,26 @@ def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     return api.create_response(request, body, status=exc.status)
 
 
+@api.exception_handler(ValidationError)
+def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # The same shape as a rule's refusal (422, code "invalid", the inputs at fault), so that a client
+    # reads one kind of error body, whichever layer refused the input.
+    fields: dict[str, str] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ())]
+        # ("body", "payload", "dose_value") -> "dose_value"; ("query", "date") -> "date".
+        name = ".".join(location[2:] if location[:1] == ["body"] else location[1:]) or "body"
+        fields.setdefault(name, str(error.get("msg", "Not valid.")))
+    detail = "Check the request: " + "; ".join(f"{name}: {message}" for name, message in fields.items())
+    return api.create_response(request, {"detail": detail, "code": "invalid", "fields": fields}, status=422)
+
+
+@api.exception_handler(HttpError)
+def _bad_request(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja's own refusals, such as a body that is not JSON (400).
+    return _error(request, exc.status_code, str(exc), "bad-request" if exc.status_code == 400 else "refused")
+
+
 def _actor(request: HttpRequest) -> Actor:
     return actor_for(request, request.auth, "api")
 
@@ -114,7 +160,7 @@ def _actor(request: HttpRequest) -> Actor:
 api.add_router("", clinical.router)
 
 
-REFUSALS = {403: schemas.Error, 404: schemas.Error, 409: schemas.Error, 422: schemas.Error}
+REFUSALS = {403: schemas.Error, 404: schemas.Error, 409: schemas.Error, 422: schemas.Refusal}
 
 
 # --- Shapes ---------------------------------------------------------------------------------------

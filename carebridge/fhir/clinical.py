@@ -57,10 +57,10 @@ from carebridge.fhir.interactions import (
     _bundle_response,
     _id_filter,
     _values,
+    apply_patch,
 )
 from carebridge.fhir.outcomes import bad_request, fhir_response, unprocessable
-from carebridge.fhir.patch import PatchError, json_patch, merge_patch
-from carebridge.fhir.search import date_filter, reference_id, token
+from carebridge.fhir.search import date_filter, reference_id, refuse_foreign_references, token
 from carebridge.patients.models import Patient
 from carebridge.prescribing import services as prescribing
 from carebridge.prescribing.formulary import DMD, MEDICINES
@@ -155,10 +155,7 @@ def _created(call: Call, resource: Resource) -> HttpResponse:
 
 def _patched(call: Call, current: dict, resource_id: str, name: str) -> Any:
     body = _body(call, accepted=(JSON_PATCH, MERGE_PATCH, *JSON_TYPES))
-    try:
-        patched = json_patch(current, body) if call.request.content_type == JSON_PATCH else merge_patch(current, body)
-    except PatchError as error:
-        raise unprocessable(f"The patch cannot be applied: {error}", code="processing") from None
+    patched = apply_patch(current, body, content_type=call.request.content_type)
     if not isinstance(patched, dict) or patched.get("id") != resource_id:
         raise bad_request(f"A patch cannot change the {name}'s id.", expression=[f"{name}.id"])
     return patched
@@ -336,6 +333,7 @@ def _overrides(model: FhirMedicationRequest) -> dict[str, str]:
 def medication_request_create(call: Call) -> HttpResponse:
     """Prescribe: prescribing.services.prescription_issue, with the overrides the DetectedIssues carry."""
     model = _model(FhirMedicationRequest, _body(call))
+    refuse_foreign_references(model, call.base_url)
     if model.status != "active" or model.intent != "order":
         raise unprocessable(
             f"A prescription is created with status active and intent order, not {model.status} and {model.intent}.",
@@ -398,6 +396,7 @@ _CHANGEABLE = {"status", "statusReason", "meta", "text"}
 
 
 def _apply_medication_change(call: Call, prescription: Prescription, model: FhirMedicationRequest) -> HttpResponse:
+    refuse_foreign_references(model, call.base_url)
     current = _json(resources.medication_request_resource(prescription))
     proposed = _json(model)
     changed = sorted(
@@ -445,11 +444,23 @@ def condition_read(call: Call, resource_id: str) -> HttpResponse:
     return fhir_response(resources.condition_resource(condition))
 
 
+# R4's condition-clinical codes; Carebridge records active and resolved, the others find nothing.
+_CLINICAL_STATUSES = ("active", "recurrence", "relapse", "inactive", "remission", "resolved")
+
+
 def condition_search(call: Call) -> HttpResponse:
     found = Condition.objects.select_related("patient", "recorded_by").filter(patient__in=_clinical_patients(call))
     found = found.filter(_id_filter(call, "patient", "patient__public_id", "Patient"))
     for alternatives in _alternatives(call, "clinical-status"):
-        found = found.filter(status__in=[token(value)[1] for value in alternatives])
+        statuses = [token(value)[1] for value in alternatives]
+        for status in statuses:
+            if status not in _CLINICAL_STATUSES:
+                raise bad_request(
+                    f"clinical-status={status}: a Condition's clinical status is one of "
+                    f"{', '.join(_CLINICAL_STATUSES)}.",
+                    expression=["clinical-status"],
+                )
+        found = found.filter(status__in=statuses)
     for alternatives in _alternatives(call, "code"):
         either = Q(pk__in=[])
         for value in alternatives:
@@ -469,6 +480,7 @@ def condition_search(call: Call) -> HttpResponse:
 def condition_create(call: Call) -> HttpResponse:
     """Add a problem: a SNOMED CT coding from the coded list, or code.text for an uncoded one. Active only."""
     model = _model(FhirCondition, _body(call))
+    refuse_foreign_references(model, call.base_url)
     status = _code_in(model.clinicalStatus, systems.CONDITION_CLINICAL)
     if model.clinicalStatus is not None and status != ConditionStatus.ACTIVE:
         raise unprocessable(
@@ -506,6 +518,7 @@ def allergy_create(call: Call) -> HttpResponse:
     """Record an allergy: a coding in systems.FORMULARY_VOCABULARY (what the safety checks match), or
     code.text for free text; reaction[0].manifestation[0].text and reaction[0].severity."""
     model = _model(FhirAllergyIntolerance, _body(call))
+    refuse_foreign_references(model, call.base_url)
     patient_id = _referenced(model.patient, "Patient", "AllergyIntolerance.patient")
     access = patient_record_for(actor=call.actor, public_id=patient_id, purpose="fhir allergy")
     substance = _code_in(model.code, systems.FORMULARY_VOCABULARY) or ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
@@ -28,8 +29,15 @@ from carebridge.core.actor import Actor
 from carebridge.core.nhs_number import normalise as normalise_nhs_number
 from carebridge.fhir import resources, systems
 from carebridge.fhir.outcomes import FhirError, bad_request, fhir_response, unprocessable
-from carebridge.fhir.patch import PatchError, json_patch, merge_patch
-from carebridge.fhir.search import date_filter, reference_id, searchset, string_filter, token
+from carebridge.fhir.patch import PatchError, PatchTooLarge, TooManyOperations, json_patch, merge_patch
+from carebridge.fhir.search import (
+    date_filter,
+    reference_id,
+    refuse_foreign_references,
+    searchset,
+    string_filter,
+    token,
+)
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
 from carebridge.scheduling import services
@@ -96,15 +104,16 @@ def _alternatives(call: Call, name: str) -> list[list[str]]:
     return [[part.strip() for part in value.split(",") if part.strip()] for value in _values(call, name)]
 
 
-def _ids(values: list[str], resource_type: str) -> list[uuid.UUID]:
-    return [found for value in values if (found := reference_id(value, resource_type)) is not None]
+def _ids(values: list[str], resource_type: str, base_url: str) -> list[uuid.UUID]:
+    found = (reference_id(value, resource_type, base_url=base_url) for value in values)
+    return [public_id for public_id in found if public_id is not None]
 
 
 def _id_filter(call: Call, name: str, field_name: str, resource_type: str) -> Q:
-    """A reference (or _id) parameter. A value naming no resource of the type matches nothing."""
+    """A reference (or _id) parameter. A value naming no resource of the type here matches nothing."""
     condition = Q()
     for alternatives in _alternatives(call, name):
-        condition &= Q(**{f"{field_name}__in": _ids(alternatives, resource_type)})
+        condition &= Q(**{f"{field_name}__in": _ids(alternatives, resource_type, call.base_url)})
     return condition
 
 
@@ -312,6 +321,22 @@ def appointment_read(call: Call, resource_id: str) -> HttpResponse:
     return fhir_response(resources.appointment_resource(appointment))
 
 
+# R4's Appointment.status codes. Those Carebridge never records find nothing; any other word is refused, as
+# for every resource's status (Slot, MedicationRequest, Condition's clinical-status).
+APPOINTMENT_STATUSES = (
+    "proposed",
+    "pending",
+    "booked",
+    "arrived",
+    "fulfilled",
+    "cancelled",
+    "noshow",
+    "entered-in-error",
+    "checked-in",
+    "waitlist",
+)
+
+
 def appointment_search(call: Call) -> HttpResponse:
     found = Appointment.objects.select_related("patient", "clinician", "facility", "slot").filter(
         patient__in=visible_patients(Patient.objects.all(), call.user)
@@ -327,12 +352,18 @@ def appointment_search(call: Call) -> HttpResponse:
                 ("Practitioner", "clinician"),
                 ("Location", "facility"),
             ):
-                if (found_id := reference_id(value, resource_type)) is not None:
+                if (found_id := reference_id(value, resource_type, base_url=call.base_url)) is not None:
                     either |= Q(**{f"{field_name}__public_id": found_id})
         found = found.filter(either)
     for value in _values(call, "date"):
         found = found.filter(date_filter("starts_at", value, parameter="date"))
     for alternatives in _alternatives(call, "status"):
+        for status in alternatives:
+            if status not in APPOINTMENT_STATUSES:
+                raise bad_request(
+                    f"status={status}: an Appointment's status is one of {', '.join(APPOINTMENT_STATUSES)}.",
+                    expression=["status"],
+                )
         found = found.filter(status__in=alternatives)
     found = found.filter(_id_filter(call, "_id", "public_id", "Appointment"))
     viewer = viewer_of(call.user)
@@ -344,11 +375,28 @@ def appointment_search(call: Call) -> HttpResponse:
     )
 
 
+def apply_patch(current: dict, body: Any, *, content_type: str) -> Any:
+    """A PATCH body applied to the resource's JSON: a JSON Patch, or else a merge patch. Bounded (fhir.patch):
+    too many operations answer 422, a result larger than any body a client may send 413, both too-costly."""
+    try:
+        return json_patch(current, body) if content_type == JSON_PATCH else merge_patch(current, body)
+    except TooManyOperations as error:
+        raise FhirError(422, "too-costly", str(error)) from None
+    except PatchTooLarge as error:
+        raise FhirError(413, "too-costly", str(error)) from None
+    except PatchError as error:
+        raise unprocessable(f"The patch cannot be applied: {error}", code="processing") from None
+    except RecursionError:  # a merge patch nested deeper than Python recurses
+        raise bad_request("The patch is nested too deeply.") from None
+
+
 def _body(call: Call, accepted: tuple[str, ...] = JSON_TYPES) -> Any:
     if call.request.content_type not in accepted:
         raise FhirError(415, "not-supported", f"Send the body as {' or '.join(accepted)}.")
     try:
         return json.loads(call.request.body)
+    except RequestDataTooBig:  # core.middleware.InputLimits refuses most first, by their Content-Length
+        raise FhirError(413, "too-long", "The request body is too large.") from None
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: absurd nesting
         raise bad_request("The body is not valid JSON.") from None
 
@@ -499,6 +547,7 @@ def _current_mismatches(model: FhirAppointment, appointment: Appointment) -> lis
 def appointment_create(call: Call) -> HttpResponse:
     """Book: status booked, one slot, the patient as a participant. Times and practitioner come from the slot."""
     model = _appointment_model(_body(call))
+    refuse_foreign_references(model, call.base_url)
     if model.status != AppointmentStatus.BOOKED:
         raise unprocessable(
             f"An appointment is created with status booked, not {model.status}.", expression=["Appointment.status"]
@@ -579,6 +628,7 @@ def _cancel_reason(model: FhirAppointment) -> str:
 
 def _apply_change(call: Call, appointment: Appointment, model: FhirAppointment) -> HttpResponse:
     """Carry out what a PUT or PATCH asks for, through the one service that does it."""
+    refuse_foreign_references(model, call.base_url)
     slot_ids = _slot_ids(model)
     if len(slot_ids) > 1:
         raise unprocessable("An appointment holds one slot.", expression=["Appointment.slot"])
@@ -626,10 +676,7 @@ def appointment_patch(call: Call, resource_id: str) -> HttpResponse:
     content_type = call.request.content_type
     body = _body(call, accepted=(JSON_PATCH, MERGE_PATCH, *JSON_TYPES))
     current = _appointment_json(appointment)
-    try:
-        patched = json_patch(current, body) if content_type == JSON_PATCH else merge_patch(current, body)
-    except PatchError as error:
-        raise unprocessable(f"The patch cannot be applied: {error}", code="processing") from None
+    patched = apply_patch(current, body, content_type=content_type)
     if not isinstance(patched, dict) or patched.get("id") != resource_id:
         raise bad_request("A patch cannot change the Appointment's id.", expression=["Appointment.id"])
     return _apply_change(call, appointment, _appointment_model(patched))

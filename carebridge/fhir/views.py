@@ -6,7 +6,7 @@ Bearer tokens only (never the session cookie), so CSRF does not apply: see careb
 import functools
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
@@ -95,6 +95,40 @@ def _not_allowed(allowed: list[str], method: str, what: str) -> HttpResponse:
     return response
 
 
+# Paging and format, which every search reads besides its own parameters.
+_ALWAYS_USED = frozenset({"_count", "_offset", "_format"})
+
+
+def used_parameters(request: HttpRequest, resource_type: str, support: ResourceSupport) -> QueryDict:
+    """The query's parameters that `support`'s search reads (string ones with :exact and :contains).
+
+    Any other is ignored, as R4 search allows by default; with `Prefer: handling=strict` it answers 400."""
+    known = set(_ALWAYS_USED)
+    for param in support.search_params:
+        known.add(param.name)
+        if param.type == "string":
+            known |= {f"{param.name}:exact", f"{param.name}:contains"}
+    unknown = [name for name in request.GET if name not in known]
+    if unknown and _strict(request):
+        raise FhirError(
+            400,
+            "not-supported",
+            f"{', '.join(unknown)}: not a search parameter of {resource_type} on this server "
+            "(see the CapabilityStatement).",
+            expression=unknown,
+        )
+    used = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        if name in known:
+            used.setlist(name, values)
+    return used
+
+
+def _strict(request: HttpRequest) -> bool:
+    preferences = [part.strip().lower() for part in request.headers.get("Prefer", "").replace(";", ",").split(",")]
+    return "handling=strict" in preferences
+
+
 @_outcomes
 def base(request: HttpRequest) -> HttpResponse:
     raise FhirError(404, "not-supported", "Nothing lives at the base URL: see metadata for what does.")
@@ -105,6 +139,8 @@ def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
     call = _call(request)
     support = _support(resource_type)
     if request.method == "GET":
+        # The search sees, and its self link names, only the parameters it uses.
+        request.GET = used_parameters(request, resource_type, support)
         return support.search(call)
     if request.method == "POST" and support.create is not None:
         return support.create(call)

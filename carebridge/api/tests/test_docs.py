@@ -15,7 +15,7 @@ def test_the_openapi_description_lists_the_booking_endpoint(client):
     assert description["info"] == {"title": "Carebridge API", "version": "1", "description": api.description}
     booking = description["paths"]["/api/appointments"]["post"]
     assert booking["operationId"] == "book"
-    assert set(booking["responses"]) == {"201", "403", "404", "409", "422"}
+    assert set(booking["responses"]) == {"201", "400", "401", "403", "404", "409", "422"}
     assert booking["security"] == [{"BearerToken": []}]
     assert description["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
     schema = description["components"]["schemas"]["BookingIn"]

@@ -219,9 +219,11 @@ def test_issue_refuses_nonsense_naming_the_input(world, api_client_for, tonsilli
     assert set(response.json()["fields"]) == {"duration_days"} and "warnings" not in response.json()
     response = post(api, "/api/prescriptions", {**amoxicillin(world, tonsillitis), "condition": None})
     assert response.json()["fields"] == {"condition": "Say which condition this prescription treats."}
-    # A decimal with more places than a prescription keeps is a malformed request (django-ninja's 422).
+    # A decimal with more places than a prescription keeps does not match the description (django-ninja
+    # refuses it before the rules see it), answered in the same shape as a rule's refusal.
     response = post(api, "/api/prescriptions", amoxicillin(world, tonsillitis, dose_value="0.00001"))
-    assert response.status_code == 422 and isinstance(response.json()["detail"], list)
+    assert response.status_code == 422 and response.json()["code"] == "invalid"
+    assert set(response.json()["fields"]) == {"dose_value"} and "dose_value" in response.json()["detail"]
     assert Prescription.objects.count() == 1  # only the world's
 
 
@@ -331,7 +333,7 @@ def test_the_openapi_description_has_the_clinical_endpoints_and_their_answers(cl
     paths = description["paths"]
     prescribe = paths["/api/prescriptions"]["post"]
     assert prescribe["operationId"] == "prescribe" and prescribe["tags"] == ["prescriptions"]
-    assert set(prescribe["responses"]) == {"201", "403", "404", "422"}
+    assert set(prescribe["responses"]) == {"201", "400", "401", "403", "404", "422"}
     refusal = prescribe["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
     assert refusal == "#/components/schemas/Refusal"
     schemas = description["components"]["schemas"]
