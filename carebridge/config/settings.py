@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "carebridge.accounts.context_processors.navigation",
+                "carebridge.patients.context_processors.navigation",
                 "carebridge.prescribing.context_processors.navigation",
             ],
         },

@@ -21,14 +21,31 @@ from carebridge.organisations.models import Facility
 from carebridge.patients.models import Gender, Patient
 
 
+def _registration_surgery(user: User | None) -> Facility | None:
+    """The GP surgery this person registers patients at, or None if they may not register anyone.
+
+    Registration is with a GP surgery: a patient's record in Carebridge hangs from their registered
+    surgery, and a hospital does not register patients. Hospital staff find the patients referred or
+    booked to them with the patient search (their care relationships), never by registering them anew.
+    """
+    staff = getattr(user, "staff_member", None) if user is not None else None
+    if role_of(user) not in REGISTRATION_ROLES or staff is None or not staff.facility.is_gp_surgery:
+        return None
+    return staff.facility
+
+
+def may_register_patients(user: User | None) -> bool:
+    """Whether to offer this person "Register a patient": the same rule the registration itself keeps."""
+    return _registration_surgery(user) is not None
+
+
 def registering_facility(actor: Actor) -> Facility:
     """The GP surgery a receptionist registers patients at: their own, and only if it is a surgery."""
-    role = role_of(actor.user)
-    staff = getattr(actor.user, "staff_member", None) if actor.user else None
-    if role not in REGISTRATION_ROLES or staff is None or not staff.facility.is_gp_surgery:
+    surgery = _registration_surgery(actor.user)
+    if surgery is None:
         # A page for a role that may not use it: not there (the view audits the refusal).
         raise NotFound("Only reception and records staff at a GP surgery register patients.")
-    return staff.facility
+    return surgery
 
 
 @transaction.atomic
