@@ -285,22 +285,35 @@ def prescription(request: HttpRequest, prescription_id: uuid.UUID) -> HttpRespon
     return _prescription_page(request, found, access)
 
 
-@require_GET
-@login_required
-def prescription_print(request: HttpRequest, prescription_id: uuid.UUID) -> HttpResponse:
-    found, access = prescription_for(
-        actor=Actor.from_request(request), public_id=prescription_id, purpose="print a prescription"
-    )
-    # Printed by the surgery that issued it, as it records what became of it: a copy in other hands
-    # (another clinic's, or the patient's own) could be presented at a pharmacy as well as the real one.
+def _at_issuing_surgery(
+    request: HttpRequest, prescription_id: uuid.UUID, purpose: str, message: str = ""
+) -> tuple[Actor, Prescription, PatientAccess]:
+    """A prescription for what only clinicians at the surgery that issued it do (Action.RECORD_SUPPLY):
+    print it, cancel it, record what became of it. 404 if not visible, 403 (audited) if not theirs."""
+    actor = Actor.from_request(request)
+    found, access = prescription_for(actor=actor, public_id=prescription_id, purpose=purpose)
     require_permitted(
-        Actor.from_request(request),
+        actor,
         access,
         Action.RECORD_SUPPLY,
         AuditObject.PRESCRIPTION,
         str(found.public_id),
         facility_id=found.prescriber.workplace_id,
-        message="Prescriptions are printed only by the surgery that issued them.",
+        message=message,
+    )
+    return actor, found, access
+
+
+@require_GET
+@login_required
+def prescription_print(request: HttpRequest, prescription_id: uuid.UUID) -> HttpResponse:
+    # Printed by the surgery that issued it, as it records what became of it: a copy in other hands
+    # (another clinic's, or the patient's own) could be presented at a pharmacy as well as the real one.
+    _, found, _ = _at_issuing_surgery(
+        request,
+        prescription_id,
+        "print a prescription",
+        "Prescriptions are printed only by the surgery that issued them.",
     )
     response = HttpResponse(prescription_pdf(found), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="prescription-{reference(found)}.pdf"'
@@ -310,16 +323,7 @@ def prescription_print(request: HttpRequest, prescription_id: uuid.UUID) -> Http
 @require_POST
 @login_required
 def prescription_cancel(request: HttpRequest, prescription_id: uuid.UUID) -> HttpResponse:
-    actor = Actor.from_request(request)
-    found, access = prescription_for(actor=actor, public_id=prescription_id, purpose="cancel a prescription")
-    require_permitted(
-        Actor.from_request(request),
-        access,
-        Action.RECORD_SUPPLY,
-        AuditObject.PRESCRIPTION,
-        str(found.public_id),
-        facility_id=found.prescriber.workplace_id,
-    )
+    actor, found, access = _at_issuing_surgery(request, prescription_id, "cancel a prescription")
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
@@ -335,16 +339,7 @@ def prescription_cancel(request: HttpRequest, prescription_id: uuid.UUID) -> Htt
 @require_POST
 @login_required
 def prescription_supply(request: HttpRequest, prescription_id: uuid.UUID) -> HttpResponse:
-    actor = Actor.from_request(request)
-    found, access = prescription_for(actor=actor, public_id=prescription_id, purpose="record a supply")
-    require_permitted(
-        Actor.from_request(request),
-        access,
-        Action.RECORD_SUPPLY,
-        AuditObject.PRESCRIPTION,
-        str(found.public_id),
-        facility_id=found.prescriber.workplace_id,
-    )
+    actor, found, access = _at_issuing_surgery(request, prescription_id, "record a supply")
     form = SupplyForm(request.POST)
     if form.is_valid():
         try:
