@@ -13,12 +13,9 @@ import uuid
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from carebridge.access.rules import viewer_of, visible_patients
 from carebridge.access.selectors import patient_record_for
 from carebridge.api import schemas
 from carebridge.api.auth import actor_for
-from carebridge.audit.models import AuditObject
-from carebridge.audit.services import audit_search
 from carebridge.clinical import services as clinical_services
 from carebridge.clinical.models import Allergy, Condition, Consultation
 from carebridge.clinical.selectors import (
@@ -32,10 +29,14 @@ from carebridge.clinical.selectors import (
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Invalid
 from carebridge.organisations.models import Clinician
-from carebridge.patients.models import Patient
 from carebridge.prescribing import services as prescribing
 from carebridge.prescribing.models import Prescription, RepeatRequest, format_quantity
-from carebridge.prescribing.selectors import prescription_for, prescriptions_of, repeat_queue, repeat_request_for
+from carebridge.prescribing.selectors import (
+    prescription_for,
+    prescriptions_of,
+    repeat_queue_for,
+    repeat_request_for,
+)
 from carebridge.scheduling.selectors import appointment_for
 
 router = Router()
@@ -449,27 +450,13 @@ def repeat_request(request: HttpRequest, prescription_id: str, payload: schemas.
     "/repeat-requests",
     response=list[schemas.RepeatRequestOut],
     tags=["prescriptions"],
-    summary="Repeat requests waiting at your surgery, oldest first (clinicians)",
+    summary="Repeat requests waiting at your surgery, oldest first (prescribers at a GP surgery)",
 )
 def repeat_requests(request: HttpRequest):
-    """The queue of the surgery you work at, for patients you may see; empty for anyone but a clinician.
+    """The queue of the surgery you prescribe at, for patients you may see; empty for anyone who does not
+    work that queue (prescribers at a GP surgery), as the page is not there for them.
     The list is recorded in the audit trail against each patient on it."""
-    user = request.auth
-    clinician = getattr(user, "clinician", None)
-    if clinician is None or not viewer_of(user).sees_clinical:
-        return []
-    found = list(
-        repeat_queue(surgery_id=clinician.workplace_id)
-        .filter(patient__in=visible_patients(Patient.objects.all(), user))
-        .select_related("surgery", "decided_by", "issued")
-    )
-    audit_search(
-        actor=_actor(request),
-        object_type=AuditObject.REPEAT_REQUEST,
-        criteria={"queue": str(clinician.workplace.public_id)},
-        patient_ids=[waiting.patient_id for waiting in found],
-    )
-    return [_repeat_request_out(waiting) for waiting in found]
+    return [_repeat_request_out(waiting) for waiting in repeat_queue_for(actor=_actor(request))]
 
 
 @router.post(

@@ -4,10 +4,12 @@ import uuid
 
 from django.db.models import QuerySet
 
-from carebridge.access.rules import PatientAccess
+from carebridge.access.rules import PatientAccess, visible_patients, works_repeat_queue
 from carebridge.audit.models import AuditObject
+from carebridge.audit.services import audit_search
 from carebridge.clinical.selectors import clinical_record_for
 from carebridge.core.actor import Actor
+from carebridge.patients.models import Patient
 from carebridge.prescribing.models import Prescription, RepeatRequest, RepeatRequestStatus
 from carebridge.prescribing.safety import active_prescriptions
 
@@ -75,3 +77,26 @@ def repeat_request_for(
         object_type=AuditObject.REPEAT_REQUEST,
         missing="No repeat request found.",
     )
+
+
+def repeat_queue_for(*, actor: Actor) -> list[RepeatRequest]:
+    """The requests waiting at the surgery `actor` prescribes at, for patients they may see, oldest
+    first; empty for anyone who does not work that queue (access.rules.works_repeat_queue). The list is
+    recorded against each patient on it, as every list of patients is."""
+    user = actor.user
+    if user is None or not works_repeat_queue(user):
+        return []
+    surgery = user.clinician.workplace
+    waiting = list(
+        repeat_queue(surgery_id=surgery.pk)
+        .filter(patient__in=visible_patients(Patient.objects.all(), user))
+        .select_related("surgery", "decided_by", "issued", "prescription__prescriber")
+    )
+    audit_search(
+        actor=actor,
+        object_type=AuditObject.REPEAT_REQUEST,
+        object_id=str(surgery.public_id),
+        criteria={"queue": "repeat requests"},
+        patient_ids=[request.patient_id for request in waiting],
+    )
+    return waiting

@@ -19,15 +19,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carebridge.access.rules import Action, PatientAccess, access_for, permits, visible_patients, works_repeat_queue
+from carebridge.access.rules import Action, PatientAccess, access_for, permits, works_repeat_queue
 from carebridge.access.selectors import patient_record_for, require_permitted
 from carebridge.audit.models import AuditObject
-from carebridge.audit.services import audit_denial, audit_search
+from carebridge.audit.services import audit_denial
 from carebridge.clinical.selectors import allergies_of, clinical_record, consultation_for
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Invalid, add_to_form
 from carebridge.core.roles import Role, role_of
-from carebridge.patients.models import Patient
 from carebridge.prescribing import services
 from carebridge.prescribing.forms import (
     OVERRIDE_PREFIX,
@@ -50,7 +49,7 @@ from carebridge.prescribing.selectors import (
     current_medicines,
     prescription_for,
     prescriptions_of,
-    repeat_queue,
+    repeat_queue_for,
     repeat_request_for,
     repeat_requests_of,
 )
@@ -530,18 +529,7 @@ def _queue_page(
     status: int = 200,
 ) -> HttpResponse:
     clinician = request.user.clinician
-    waiting = list(
-        repeat_queue(surgery_id=clinician.workplace_id)
-        .filter(patient__in=visible_patients(Patient.objects.all(), request.user))
-        .select_related("prescription__prescriber")
-    )
-    audit_search(
-        actor=Actor.from_request(request),
-        object_type=AuditObject.REPEAT_REQUEST,
-        object_id=str(clinician.workplace.public_id),
-        criteria={"queue": "repeat requests"},
-        patient_ids=[waiting_request.patient_id for waiting_request in waiting],
-    )
+    waiting = repeat_queue_for(actor=Actor.from_request(request))
     rows = []
     for waiting_request in waiting:
         this_one = acting_on is not None and waiting_request.pk == acting_on.pk

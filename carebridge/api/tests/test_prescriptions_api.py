@@ -277,6 +277,8 @@ def test_a_repeat_is_requested_by_the_patient_and_approved_or_refused_by_the_sur
     assert [row["id"] for row in gp_api.get("/api/repeat-requests").json()] == [request["id"]]
     assert api_client_for(world.other_gp).get("/api/repeat-requests").json() == []
     assert api_client_for(world.reception).get("/api/repeat-requests").json() == []
+    # The practice nurse sees Alice's record but does not prescribe: the queue is not theirs, as on the page.
+    assert api_client_for(world.nurse).get("/api/repeat-requests").json() == []
     assert AuditEvent.objects.filter(
         action=AuditAction.SEARCH, object_type=AuditObject.REPEAT_REQUEST, actor=world.gp, patient_id=world.alice.pk
     ).exists()
