@@ -12,9 +12,14 @@ OperationOutcome, each with the status below. Nothing was changed when one is ra
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+    from django.forms import BaseForm
 
 
 class Refused(Exception):
@@ -53,7 +58,7 @@ class Invalid(Refused):
     code = "invalid"
 
 
-def add_to_form(form, refusal: Refused) -> None:
+def add_to_form(form: "BaseForm", refusal: Refused) -> None:
     """Show a refusal on the page's form: beside the fields it names, or above the form."""
     if not refusal.fields:
         form.add_error(None, refusal.message)
@@ -61,7 +66,7 @@ def add_to_form(form, refusal: Refused) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-def full_clean_or_refuse(instance, *, exclude: Iterable[str] = (), database_checks: bool = True) -> None:
+def full_clean_or_refuse(instance: "Model", *, exclude: Iterable[str] = (), database_checks: bool = True) -> None:
     """A model's own checks (full_clean) before saving, its problems as one Invalid naming each field: a
     value the edges let through (a dose with too many decimals) is a 422, never a 500.
 

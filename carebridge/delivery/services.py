@@ -4,20 +4,16 @@
 change the message announces, so both commit with it or neither does: a booking that rolls back
 sends nothing, and one that commits cannot lose its confirmation. The task worker (django-tasks'
 database backend) then runs `deliver_email()`, which sends through Django's mail API and, when the
-mail server cannot be reached, tries again later with a growing wait (see `retry_delay`).
-
-Delivery is at least once. An attempt is claimed in a short transaction, naming the worker that makes
-it, the message is sent outside any transaction (a slow mail server must not hold database locks), and
-the outcome is recorded in a second short transaction. A worker killed between the server accepting the
-message and that record leaves the message pending; once its heartbeat stops, another worker queues it
-again (`email_release_attempts()`, called from carebridge.delivery.workers) and it is sent a second
-time, with the same Message-ID, so mail systems that de-duplicate can recognise it. See docs/mail.md.
+mail server cannot be reached, tries again later with a growing wait (carebridge.delivery.outbox, which
+the FHIR outbox shares). A worker killed mid-send has its message sent again, with the same Message-ID,
+so mail systems that de-duplicate can recognise it. See docs/mail.md.
 """
 
-import datetime as dt
+import base64
 import logging
 import re
 import smtplib
+import uuid
 from collections.abc import Iterable, Mapping
 from email import encoders
 from email.message import Message
@@ -30,31 +26,29 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django_tasks import task
 
+from carebridge.audit.models import AuditAction, AuditObject
+from carebridge.audit.refusals import refusals_audited
+from carebridge.audit.services import audit_record
 from carebridge.core import clock
-from carebridge.delivery import workers
-from carebridge.delivery.models import EmailStatus, OutboundEmail
+from carebridge.core.actor import Actor
+from carebridge.core.errors import Conflict, Invalid, NotFound, NotPermitted
+from carebridge.core.roles import Role, role_of
+from carebridge.delivery import outbox
+from carebridge.delivery.models import EmailStatus, OutboundEmail, OutboundFhir
+from carebridge.delivery.remote import deliver_fhir
 
-# The first retry waits 30 seconds, each later one twice as long as the one before, never more than
-# six hours; the 13th attempt is the last, about 20 hours after the first.
-FIRST_RETRY_DELAY = dt.timedelta(seconds=30)
-LONGEST_RETRY_DELAY = dt.timedelta(hours=6)
-MAX_ATTEMPTS = 13
-# An attempt in hand is given this long (far beyond EMAIL_TIMEOUT). Within a task worker, a dead
-# worker's attempt is handed on as soon as its heartbeat stops (workers.WORKER_LOST_AFTER); the lease is
-# the backstop for what no heartbeat covers (an attempt made outside a worker, a task row lost), after
-# which `email_requeue_overdue()` queues the message again.
-ATTEMPT_LEASE = dt.timedelta(minutes=10)
-OVERDUE_AFTER = dt.timedelta(minutes=15)
+# How delivery retries (re-exported: the tests and docs name them here).
+FIRST_RETRY_DELAY = outbox.FIRST_RETRY_DELAY
+LONGEST_RETRY_DELAY = outbox.LONGEST_RETRY_DELAY
+MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
+ATTEMPT_LEASE = outbox.ATTEMPT_LEASE
+OVERDUE_AFTER = outbox.OVERDUE_AFTER
+retry_delay = outbox.retry_delay
 DELIVER_EMAIL_TASK_PATH = "carebridge.delivery.services.deliver_email"
 
 logger = logging.getLogger(__name__)
 
 _ADDRESS = re.compile(r"[^\s<>\"'@,;:]+@[^\s<>\"'@,;:]+")
-
-
-def retry_delay(attempts: int) -> dt.timedelta:
-    """How long to wait after the `attempts`-th failed attempt before the next one."""
-    return min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), LONGEST_RETRY_DELAY)
 
 
 def email_enqueue(
@@ -65,11 +59,13 @@ def email_enqueue(
     idempotency_key: str,
     attachments: Iterable[Mapping[str, str]] = (),
     patient_id: int | None = None,
+    until_given_up: bool = False,
 ) -> OutboundEmail:
     """Queue a message for delivery, in the caller's transaction.
 
     The same `idempotency_key` twice gives back the message first queued and queues nothing more,
-    whatever else differs: one logical message is sent once.
+    whatever else differs: one logical message is sent once. `until_given_up`: retried every 15 minutes
+    at most until it is sent or an administrator gives it up (referrals), not failed after a day.
     """
     validate_email(recipient)
     attachment_list = [_checked_attachment(attachment) for attachment in attachments]
@@ -85,6 +81,7 @@ def email_enqueue(
             idempotency_key=idempotency_key,
             attachments=attachment_list,
             patient_id=patient_id,
+            until_given_up=until_given_up,
             status=EmailStatus.PENDING,
             created_at=now,
             next_attempt_at=now,
@@ -102,42 +99,31 @@ def email_enqueue(
 
 
 def _checked_attachment(attachment: Mapping[str, str]) -> dict[str, str]:
-    missing = {"filename", "content_type", "content"} - set(attachment)
-    if missing or not all(isinstance(attachment[key], str) for key in ("filename", "content_type", "content")):
-        raise ValueError("An attachment needs a filename, a content_type and text content")
-    return {key: attachment[key] for key in ("filename", "content_type", "content")}
+    content_key = "content_base64" if "content_base64" in attachment else "content"
+    keys = ("filename", "content_type", content_key)
+    if not all(isinstance(attachment.get(key), str) for key in keys):
+        raise ValueError("An attachment needs a filename, a content_type and its content (text, or content_base64)")
+    if content_key == "content_base64":
+        base64.b64decode(attachment[content_key], validate=True)  # binascii.Error (a ValueError) if not
+    return {key: attachment[key] for key in keys}
 
 
 @task()
 def deliver_email(email_id: int) -> str:
     """Send one queued message. Safe to run more than once: a sent message is not sent again."""
-    email = _claim(email_id)
+    email = outbox.claim(OutboundEmail, email_id)
     if email is None:
         return "nothing to do"
     try:
         _send(email)
     except (smtplib.SMTPException, OSError) as error:
         # OSError covers a server that is down or unreachable (refused, timed out, TLS failed).
-        return _record_failure(email_id, error)
-    _record_sent(email_id)
+        description, permanent = describe_failure(error)
+        return outbox.record_failure(
+            OutboundEmail, email_id, deliver_email, description=description, permanent=permanent
+        )
+    outbox.record_sent(OutboundEmail, email_id)
     return "sent"
-
-
-def _claim(email_id: int) -> OutboundEmail | None:
-    """Take the message for one attempt, or None when it is sent, given up, or in another attempt."""
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None or email.status != EmailStatus.PENDING:
-            return None
-        now = clock.now()
-        if email.next_attempt_at is not None and email.next_attempt_at > now:
-            # Another attempt holds it, or its retry is not due yet and its own task will come.
-            return None
-        email.attempts += 1
-        email.next_attempt_at = now + ATTEMPT_LEASE
-        email.attempt_by = workers.current_worker_id() or ""
-        email.save(update_fields=["attempts", "next_attempt_at", "attempt_by"])
-        return email
 
 
 def _send(email: OutboundEmail) -> None:
@@ -170,41 +156,13 @@ def _mime_part(attachment: Mapping[str, str]) -> MIMEBase:
         params.setdefault("charset", "utf-8")
     # typeshed cannot tell that no key of params is `policy`.
     part = MIMEBase(header.get_content_maintype(), header.get_content_subtype(), **params)  # type: ignore[arg-type]
-    part.set_payload(attachment["content"].encode("utf-8"))
+    if "content_base64" in attachment:
+        part.set_payload(base64.b64decode(attachment["content_base64"]))
+    else:
+        part.set_payload(attachment["content"].encode("utf-8"))
     encoders.encode_base64(part)
     part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
     return part
-
-
-def _record_sent(email_id: int) -> None:
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
-        email.status = EmailStatus.SENT
-        email.sent_at = clock.now()
-        email.next_attempt_at = None
-        email.attempt_by = ""
-        email.save(update_fields=["status", "sent_at", "next_attempt_at", "attempt_by"])
-
-
-def _record_failure(email_id: int, error: smtplib.SMTPException | OSError) -> str:
-    description, permanent = describe_failure(error)
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
-        email.last_error = description
-        email.attempt_by = ""
-        if permanent or email.attempts >= MAX_ATTEMPTS:
-            email.status = EmailStatus.FAILED
-            email.next_attempt_at = None
-            outcome = "failed permanently"
-        else:
-            email.next_attempt_at = clock.now() + retry_delay(email.attempts)
-            # Queued with the record of this failure, so a retry exists exactly when the row says one is due.
-            deliver_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
-            outcome = "retry queued"
-        email.save(update_fields=["status", "last_error", "next_attempt_at", "attempt_by"])
-    # The row's public ID and the blanked description only: no address, no content.
-    logger.warning("Email %s, attempt %d: %s (%s)", email.public_id, email.attempts, description, outcome)
-    return outcome
 
 
 def describe_failure(error: smtplib.SMTPException | OSError) -> tuple[str, bool]:
@@ -235,45 +193,14 @@ def _text_of(reply: bytes | str) -> str:
 
 
 def email_release_attempts(*, lost_workers: set[str], email_ids: set[int]) -> int:
-    """Queue again, now, the messages whose attempt died with its worker; how many. In the caller's
-    transaction (carebridge.delivery.workers.work_recover_lost).
-
-    `lost_workers`: workers known dead; every pending message whose attempt one of them held is queued.
-    `email_ids`: messages whose delivery task was closed with its worker; each is queued unless an
-    attempt by a live worker holds it, or it waits for a retry that has a task of its own.
-    """
-    now = clock.now()
-    candidates = OutboundEmail.objects.select_for_update().filter(status=EmailStatus.PENDING)
-    held = set(candidates.filter(attempt_by__in=lost_workers).values_list("pk", flat=True)) if lost_workers else set()
-    orphaned = set(
-        candidates.filter(pk__in=email_ids, attempt_by="", next_attempt_at__lte=now).values_list("pk", flat=True)
-    )
-    released = sorted(held | orphaned)
-    OutboundEmail.objects.filter(pk__in=released).update(next_attempt_at=now, attempt_by="")
-    for email_id in released:
-        deliver_email.enqueue(email_id)
-    return len(released)
+    """Queue again the messages whose attempt died with its worker (carebridge.delivery.outbox)."""
+    return outbox.release_attempts(OutboundEmail, deliver_email, lost_workers=lost_workers, entry_ids=email_ids)
 
 
 def email_requeue_overdue() -> int:
-    """Queue again every pending message whose attempt or retry is long overdue; how many.
-
-    The backstop behind the workers' heartbeats: a message whose task was lost some other way (an
-    attempt made outside a task worker that died, a task row removed by hand) would otherwise wait for
-    ever. Run it every few minutes (`carebridge deliver_overdue_mail`). A message queued twice is still
-    sent once: the second task finds it sent, or in another attempt's hands.
-    """
-    now = clock.now()
-    with transaction.atomic():
-        overdue = list(
-            OutboundEmail.objects.select_for_update()
-            .filter(status=EmailStatus.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
-            .values_list("pk", flat=True)
-        )
-        OutboundEmail.objects.filter(pk__in=overdue).update(next_attempt_at=now, attempt_by="")
-        for email_id in overdue:
-            deliver_email.enqueue(email_id)
-    return len(overdue)
+    """Queue again every pending message whose attempt or retry is long overdue; how many. Run it every
+    few minutes (`carebridge deliver_overdue_mail`)."""
+    return outbox.requeue_overdue(OutboundEmail, deliver_email)
 
 
 def email_is_valid_address(address: str) -> bool:
@@ -283,3 +210,84 @@ def email_is_valid_address(address: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+# --- The administrator's hand on delivery ----------------------------------------------------------------
+
+
+def _outbox_model(kind: str) -> type[OutboundEmail] | type[OutboundFhir]:
+    if kind == "email":
+        return OutboundEmail
+    if kind == "fhir":
+        return OutboundFhir
+    raise NotFound("No such message.")
+
+
+def _require_system_administrator(actor: Actor) -> None:
+    if role_of(actor.user) != Role.SYSTEM_ADMIN:
+        raise NotPermitted("Only the system administrator gives up or retries a message's delivery.")
+
+
+@refusals_audited(AuditObject.DELIVERY)
+@transaction.atomic
+def delivery_give_up(*, actor: Actor, kind: str, public_id: str, reason: str) -> OutboundEmail | OutboundFhir:
+    """Stop trying to deliver a message that cannot arrive (the receiver is gone for good), with the
+    reason, which the referral's page shows beside the channel. Audited."""
+    _require_system_administrator(actor)
+    model = _outbox_model(kind)
+    key = _uuid_or_none(public_id)
+    entry = model.objects.select_for_update().filter(public_id=key).first() if key is not None else None
+    if entry is None:
+        raise NotFound("No such message.")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("Say why delivery is given up.", fields={"reason": "Say why delivery is given up."})
+    if entry.status not in (EmailStatus.PENDING, EmailStatus.FAILED):
+        raise Conflict(f"This message is {entry.get_status_display().lower()}: there is nothing to give up.")
+    outbox.give_up(entry, by=_who(actor), reason=reason[:2000])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.DELIVERY,
+        object_id=str(entry.public_id),
+        patient_id=entry.patient_id,
+        detail={"operation": "give_up", "kind": kind, "key": entry.idempotency_key, "reason": reason[:2000]},
+    )
+    return entry
+
+
+@refusals_audited(AuditObject.DELIVERY)
+@transaction.atomic
+def delivery_retry_now(*, actor: Actor, kind: str, public_id: str) -> OutboundEmail | OutboundFhir:
+    """Try a failed or waiting message again now (say, once the receiver is put right). Audited."""
+    _require_system_administrator(actor)
+    model = _outbox_model(kind)
+    key = _uuid_or_none(public_id)
+    entry = model.objects.select_for_update().filter(public_id=key).first() if key is not None else None
+    if entry is None:
+        raise NotFound("No such message.")
+    if entry.status not in (EmailStatus.PENDING, EmailStatus.FAILED):
+        raise Conflict(f"This message is {entry.get_status_display().lower()}: there is nothing to retry.")
+    task = deliver_email if kind == "email" else deliver_fhir
+    outbox.retry_now(entry, task)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.DELIVERY,
+        object_id=str(entry.public_id),
+        patient_id=entry.patient_id,
+        detail={"operation": "retry_now", "kind": kind, "key": entry.idempotency_key},
+    )
+    return entry
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _who(actor: Actor) -> str:
+    user = actor.user
+    return (user.get_full_name() or user.username) if user is not None else "Carebridge"

@@ -9,8 +9,8 @@ beat it looks for workers that have been silent for WORKER_LOST_AFTER and takes 
 
 - their RUNNING task rows are closed as FAILED, with an error saying the worker was lost, so no row is
   left RUNNING and nothing waits on one;
-- the email each of them was sending (`OutboundEmail.attempt_by`), or was about to send, is queued again
-  at once, with the same Message-ID (delivery stays at least once: see docs/mail.md).
+- the email or FHIR message each of them was sending (`attempt_by`), or was about to send, is queued
+  again at once, with the same identity (delivery stays at least once: see docs/mail.md).
 
 With any worker running, a killed worker's message is sent again about half a minute later (its last
 beat, plus WORKER_LOST_AFTER, plus at most one beat of the worker that notices). A task row claimed by a
@@ -58,7 +58,7 @@ def current_worker_id() -> str | None:
 class Recovery:
     workers: list[str]
     tasks_closed: int
-    emails_queued: int
+    emails_queued: int  # email and FHIR messages queued again
 
 
 def worker_beat(*, worker_id: str) -> None:
@@ -92,6 +92,7 @@ def work_recover_lost(*, only: str | None = None, unknown_workers: bool = False)
     Safe to run in every worker at once: each dead worker's row is locked by the one that handles it
     (others skip it), and each task row and email changes state once.
     """
+    from carebridge.delivery.remote import DELIVER_FHIR_TASK_PATH, fhir_release_attempts
     from carebridge.delivery.services import DELIVER_EMAIL_TASK_PATH, email_release_attempts
 
     now = clock.now()
@@ -105,6 +106,7 @@ def work_recover_lost(*, only: str | None = None, unknown_workers: bool = False)
         known = set(TaskWorker.objects.values_list("worker_id", flat=True)) - lost
         closed = 0
         email_ids: set[int] = set()
+        fhir_ids: set[int] = set()
         running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list(
             "pk", "worker_ids", "started_at", "task_path", "args_kwargs"
         )
@@ -129,7 +131,10 @@ def work_recover_lost(*, only: str | None = None, unknown_workers: bool = False)
             closed += 1
             if task_path == DELIVER_EMAIL_TASK_PATH and args_kwargs.get("args"):
                 email_ids.add(args_kwargs["args"][0])
+            elif task_path == DELIVER_FHIR_TASK_PATH and args_kwargs.get("args"):
+                fhir_ids.add(args_kwargs["args"][0])
         queued = email_release_attempts(lost_workers=lost, email_ids=email_ids)
+        queued += fhir_release_attempts(lost_workers=lost, message_ids=fhir_ids)
         TaskWorker.objects.filter(worker_id__in=lost).delete()
     # A worker leaving in good order with nothing in hand is no news.
     if (lost and only is None) or closed or queued:

@@ -6,7 +6,8 @@ Test modules that send mail import what they need:
 
 `mail_server` is a fixture: aiosmtpd listening on 127.0.0.1 at a free port, with Django's SMTP
 backend pointed at it for the test. `run_queued_mail()` runs the queued delivery tasks that are due
-by Carebridge's clock through django-tasks-db's own worker code, as `carebridge task-worker` would.
+by Carebridge's clock through django-tasks-db's own worker code, as `carebridge task-worker` would;
+`run_queued_fhir()` does the same for the FHIR outbox.
 """
 
 import email
@@ -19,6 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
 DELIVER_EMAIL_TASK = "carebridge.delivery.services.deliver_email"
+DELIVER_FHIR_TASK = "carebridge.delivery.remote.deliver_fhir"
 
 
 def free_port() -> int:
@@ -92,6 +94,16 @@ def run_queued_mail() -> list[str]:
     Due means by Carebridge's clock, which tests freeze and move; the worker itself asks the system
     clock, which in production is the same thing.
     """
+    return run_queued_tasks(DELIVER_EMAIL_TASK)
+
+
+def run_queued_fhir() -> list[str]:
+    """The same for the FHIR outbox's delivery tasks (carebridge.delivery.remote)."""
+    return run_queued_tasks(DELIVER_FHIR_TASK)
+
+
+def run_queued_tasks(task_path: str) -> list[str]:
+    """Run the due tasks of `task_path` through django-tasks-db's own worker code; what each returned."""
     from django.db.models import Q
     from django_tasks import TaskResultStatus
     from django_tasks_db.management.commands.db_worker import Worker
@@ -112,7 +124,7 @@ def run_queued_mail() -> list[str]:
     outcomes = []
     while True:
         due = (
-            DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=DELIVER_EMAIL_TASK)
+            DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task_path)
             .filter(Q(run_after=get_date_max()) | Q(run_after__lte=clock.now()))
             .first()
         )
@@ -125,12 +137,12 @@ def run_queued_mail() -> list[str]:
         outcomes.append(due.return_value)
 
 
-def queued_deliveries():
-    """The delivery tasks waiting to run (due or not)."""
+def queued_deliveries(task_path: str = DELIVER_EMAIL_TASK):
+    """The delivery tasks waiting to run (due or not): email's, or those of `task_path`."""
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=DELIVER_EMAIL_TASK)
+    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task_path)
 
 
 def attachments_of(message: Message) -> list[Message]:

@@ -186,12 +186,12 @@ def test_a_recipient_the_server_refuses_outright_fails_at_once_without_showing_t
 
 
 def test_a_worker_killed_mid_send_leaves_the_email_overdue_and_it_is_queued_again(db, mail_server, frozen_clock):
-    from carebridge.delivery.services import _claim
+    from carebridge.delivery.outbox import claim
 
     email = queue_one()
     # The worker took the message and died before saying how it went: its task never finishes.
     queued_deliveries().update(status="RUNNING")
-    assert _claim(email.pk) is not None
+    assert claim(OutboundEmail, email.pk) is not None
     # A second task for it meanwhile finds the attempt in hand and leaves it alone.
     assert deliver_email.call(email.pk) == "nothing to do"
     assert email_requeue_overdue() == 0

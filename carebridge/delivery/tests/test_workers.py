@@ -11,7 +11,8 @@ from django_tasks_db.models import DBTaskResult
 from carebridge.core import clock
 from carebridge.delivery import workers
 from carebridge.delivery.models import EmailStatus, OutboundEmail, TaskWorker
-from carebridge.delivery.services import _claim, deliver_email, email_enqueue, message_id
+from carebridge.delivery.outbox import claim
+from carebridge.delivery.services import deliver_email, email_enqueue, message_id
 from carebridge.delivery.tests.mail_testing import mail_server, queued_deliveries, run_queued_mail  # noqa: F401
 from carebridge.delivery.workers import (
     UNKNOWN_WORKER_LOST_AFTER,
@@ -54,7 +55,7 @@ def test_a_silent_workers_task_is_closed_and_its_email_queued_again_at_once(db, 
     worker_beat(worker_id="alive")
     task = claim_task_as("dead")
     as_worker("dead")
-    assert _claim(email.pk) is not None  # mid-send when it was killed
+    assert claim(OutboundEmail, email.pk) is not None  # mid-send when it was killed
     as_worker(None)
 
     clock.freeze(BASE_MOMENT + WORKER_LOST_AFTER)
@@ -99,7 +100,7 @@ def test_a_live_workers_work_is_left_alone_however_long_it_takes(db, as_worker):
     worker_beat(worker_id="slow")
     task = claim_task_as("slow")
     as_worker("slow")
-    _claim(email.pk)
+    claim(OutboundEmail, email.pk)
     for minutes in range(1, 40):
         clock.freeze(BASE_MOMENT + dt.timedelta(minutes=minutes))
         worker_beat(worker_id="slow")
@@ -117,7 +118,7 @@ def test_a_dead_workers_task_does_not_release_an_email_a_live_worker_is_sending(
     claim_task_as("dead")  # died before it reached the email
     deliver_email.enqueue(email.pk)  # a second task for the same message, taken by a live worker
     as_worker("alive")
-    _claim(email.pk)
+    claim(OutboundEmail, email.pk)
 
     clock.freeze(BASE_MOMENT + WORKER_LOST_AFTER + SECOND)
     worker_beat(worker_id="alive")
@@ -144,7 +145,7 @@ def test_a_worker_stopping_in_good_order_hands_on_what_it_holds_at_once(db, as_w
     email = queue()
     worker_beat(worker_id="stopping")
     as_worker("stopping")
-    _claim(email.pk)  # say, interrupted by a second Ctrl-C after the attempt began
+    claim(OutboundEmail, email.pk)  # say, interrupted by a second Ctrl-C after the attempt began
     as_worker(None)
 
     recovery = workers.worker_leave(worker_id="stopping")
@@ -164,8 +165,8 @@ def test_the_sweep_command_recovers_lost_workers_too(db, as_worker):
     worker_beat(worker_id="dead")
     claim_task_as("dead")
     as_worker("dead")
-    _claim(email.pk)
+    claim(OutboundEmail, email.pk)
     clock.freeze(BASE_MOMENT + WORKER_LOST_AFTER + SECOND)
     out = StringIO()
     call_command("deliver_overdue_mail", stdout=out)
-    assert out.getvalue().strip() == "Lost task workers: 1; task rows closed: 1; queued again: 1 email(s)."
+    assert out.getvalue().strip() == "Lost task workers: 1; task rows closed: 1; queued again: 1 message(s)."
