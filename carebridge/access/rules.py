@@ -52,7 +52,7 @@ class Action(enum.StrEnum):
     REQUEST_REPEAT = "request_repeat"
     NOMINATE_PHARMACY = "nominate_pharmacy"
     REFER = "refer"
-    TRIAGE = "triage"
+    TRIAGE = "triage"  # and every later clinical step at the hospital: the outcome and clinic letter
 
 
 class Why(enum.StrEnum):
@@ -344,14 +344,56 @@ def refusal(
             return None
         return "The patient, or reception at their surgery, names their pharmacy."
     if action == Action.REFER:
+        # `facility_id`, when given, is the surgery an existing referral came from: only its clinicians
+        # add to it.
         if role in CLINICAL_ROLES and user.clinician.workplace.is_gp_surgery:
+            if facility_id is not None and facility_id != access.facility_id:
+                return "Only clinicians at the referring surgery add to a referral."
             return None
         return "Referrals are made by clinicians at GP surgeries."
     if action == Action.TRIAGE:
-        if role in CLINICAL_ROLES and facility_id == access.facility_id:
+        if role in CLINICAL_ROLES and facility_id == access.facility_id and not user.clinician.is_nurse:
             return None
-        return "Only clinicians at the receiving facility triage its referrals."
+        return "Only doctors at the receiving hospital triage its referrals and record their outcome."
     return f"Nobody may {action.value} here."  # deny by default: an action without a rule
+
+
+def reads_nothing(user: "User | None") -> bool:
+    """A connected system (another organisation's Carebridge) only delivers referrals and their progress:
+    it reads nothing through the APIs, the directory included; its reads answer as to someone without
+    access. Patient records it could not read anyway (it has no relationships)."""
+    return role_of(user) == Role.CONNECTED_SYSTEM
+
+
+def may_deliver_referrals(user: "User | None", *, from_facility_id: int) -> str | None:
+    """Why `user` may not deliver a referral from `from_facility_id`; None if they may: only that
+    organisation's own system (a connected system's login standing for it) delivers its referrals."""
+    if role_of(user) != Role.CONNECTED_SYSTEM or user is None:
+        return "Only a connected system delivers referrals."
+    if user.system_account.facility_id != from_facility_id:
+        return "A system delivers only its own organisation's referrals."
+    return None
+
+
+def may_deliver_referral_updates(user: "User | None", *, receiving_facility_id: int) -> str | None:
+    """Why `user` may not report the progress of a referral sent to `receiving_facility_id`; None if
+    they may: only the receiving organisation's own system."""
+    if role_of(user) != Role.CONNECTED_SYSTEM or user is None:
+        return "Only a connected system reports on referrals."
+    if user.system_account.facility_id != receiving_facility_id:
+        return "A system reports only on referrals sent to its own organisation."
+    return None
+
+
+def works_referral_worklist(user: "User | None") -> int | None:
+    """The hospital whose incoming referrals `user` works on (its clinicians and administrative staff);
+    None for anyone else."""
+    role = role_of(user)
+    if user is None or role not in CLINICAL_ROLES | ADMINISTRATIVE_ROLES:
+        return None
+    facility_id = _viewer_facility_id(user, role)
+    workplace = user.clinician.workplace if role in CLINICAL_ROLES else user.staff_member.facility
+    return facility_id if workplace.is_hospital else None
 
 
 def works_repeat_queue(user: "User | None") -> bool:

@@ -18,7 +18,15 @@ from carebridge.patients.models import Patient
 
 def patient_record_for(*, actor: Actor, public_id: uuid.UUID | str, purpose: str = "record") -> PatientAccess:
     """The patient with `public_id` as `actor` may see them; the read is audited, and so is a refusal."""
-    patient = _fetch(public_id)
+    return patient_record_of(actor=actor, patient=_fetch(public_id), public_id=public_id, purpose=purpose)
+
+
+def patient_record_of(
+    *, actor: Actor, patient: Patient | None, public_id: uuid.UUID | str = "", purpose: str = "record"
+) -> PatientAccess:
+    """As patient_record_for, for a patient already fetched with what it holds (a referral's, read with
+    its registered surgery): the check and the audit, without reading the patient again."""
+    public_id = public_id or (patient.public_id if patient is not None else "")
     access = access_for(actor.user, patient) if patient is not None else None
     if patient is None or access is None:
         audit_denial(

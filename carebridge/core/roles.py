@@ -22,6 +22,9 @@ class AccountKind(models.TextChoices):
     STAFF = "staff", "Staff member"
     SYSTEM_ADMIN = "system_admin", "System administrator"
     PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+    # Another organisation's system (another Carebridge), linked to that organisation's facility here
+    # (organisations.SystemAccount): it delivers referrals and their updates, and sees no record.
+    SYSTEM = "system", "Connected system"
 
 
 class Role(StrEnum):
@@ -35,6 +38,7 @@ class Role(StrEnum):
     SUPPORT = "support"  # porters and others whose work does not need patient records
     SYSTEM_ADMIN = "system_admin"
     PRIVACY_OFFICER = "privacy_officer"
+    CONNECTED_SYSTEM = "connected_system"  # another organisation's system: delivers referrals only
     NONE = "none"  # a login not (or no longer) linked to anyone: may do nothing
 
 
@@ -49,6 +53,7 @@ ROLE_LABELS = {
     Role.SUPPORT: "Support staff",
     Role.SYSTEM_ADMIN: "System administrator",
     Role.PRIVACY_OFFICER: "Privacy officer",
+    Role.CONNECTED_SYSTEM: "Connected system",
     Role.NONE: "No role",
 }
 
@@ -115,6 +120,8 @@ def _derive_role(user: "User") -> Role:
         return Role.SYSTEM_ADMIN
     if user.kind == AccountKind.PRIVACY_OFFICER:
         return Role.PRIVACY_OFFICER
+    if user.kind == AccountKind.SYSTEM:
+        return Role.CONNECTED_SYSTEM if _linked(user, "system_account") else Role.NONE
     return Role.NONE
 
 

@@ -3,6 +3,7 @@
 from django import forms
 
 from carebridge.core.fields import EmploymentStatus
+from carebridge.core.forms import PlainMessages
 from carebridge.organisations.models import AccessLevel, StaffMember
 
 # The jobs Carebridge knows (core.roles), first, then those in the coursework with no record work.
@@ -27,7 +28,7 @@ def _styled(form: forms.Form) -> None:
             field.widget.attrs.setdefault("class", "nhsuk-input")
 
 
-class LoginCreateForm(forms.Form):
+class LoginCreateForm(PlainMessages, forms.Form):
     username = forms.CharField(
         label="Username",
         max_length=150,
@@ -62,7 +63,7 @@ class LoginCreateForm(forms.Form):
         return "".join(character for character in name if character.isalnum() or character in ".-")
 
 
-class JobChangeForm(forms.Form):
+class JobChangeForm(PlainMessages, forms.Form):
     job_title = forms.ChoiceField(
         label="Job", error_messages={"required": "Choose their job.", "invalid_choice": "Choose a job from the list."}
     )

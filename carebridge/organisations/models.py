@@ -24,6 +24,8 @@ class Facility(SourceRecord):
     manager_name = models.CharField(max_length=200, blank=True)
     capacity = models.PositiveIntegerField(null=True, blank=True)
     specialities_offered = models.JSONField(default=list, blank=True)
+    # Where referrals to this facility are emailed, when not its main address.
+    referral_email = models.EmailField(blank=True)
 
     class Meta:
         verbose_name_plural = "facilities"
@@ -44,6 +46,16 @@ class Facility(SourceRecord):
     @property
     def is_hospital(self) -> bool:
         return self.facility_type == FacilityType.HOSPITAL
+
+    @property
+    def referral_address(self) -> str:
+        """Where referrals (and, for a surgery, clinic letters) to this facility are emailed."""
+        return self.referral_email or self.email
+
+    @property
+    def code(self) -> str:
+        """How other systems name it: its ODS code, else its coursework ID."""
+        return self.ods_code or self.source_id or str(self.public_id)
 
 
 class ClinicianTitle(models.TextChoices):
@@ -150,3 +162,21 @@ class StaffMember(SourceRecord):
     @property
     def role(self) -> Role:
         return staff_role(self.job_title, self.access_level)
+
+
+class SystemAccount(models.Model):
+    """A login for another organisation's system, standing for one of our facilities (its organisation).
+
+    Made by `carebridge api-token --system FACILITY`. It may deliver referrals from that facility and
+    status updates on referrals sent to it, and read nothing (access.rules: it has no relationships).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="system_account")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="system_accounts")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "connected system's login"
+
+    def __str__(self) -> str:
+        return f"{self.facility.name}'s system"

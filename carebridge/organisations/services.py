@@ -38,7 +38,7 @@ from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.changes import KEEP, Keep, apply_changes, audit_value
 from carebridge.core.errors import Invalid, NotPermitted, full_clean_or_refuse
-from carebridge.delivery.models import OutboundEmail
+from carebridge.delivery.models import OutboundEmail, RemoteEndpoint
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
 from carebridge.organisations.models import (
     AccessLevel,
@@ -47,6 +47,7 @@ from carebridge.organisations.models import (
     Facility,
     FacilityType,
     StaffMember,
+    SystemAccount,
 )
 
 
@@ -696,3 +697,95 @@ def _send_set_password_link(*, actor: Actor, staff_member: StaffMember, user: Us
             "expires_at": expires_at.isoformat(),
         },
     )
+
+
+# --- Other organisations' systems ----------------------------------------------------------------------
+
+
+def facility_by_code(code: str) -> Facility | None:
+    """The facility another system or a command names: by its coursework ID or its ODS code."""
+    code = code.strip()
+    if not code:
+        return None
+    return Facility.objects.filter(source_id=code).first() or Facility.objects.filter(ods_code__iexact=code).first()
+
+
+def facility_endpoint_name(facility: Facility) -> str:
+    return f"facility:{facility.public_id}"
+
+
+def facility_endpoint(facility: Facility) -> RemoteEndpoint | None:
+    """The facility's own system, where referrals to it (or updates for it) are sent as FHIR; None if unset."""
+    return RemoteEndpoint.objects.filter(name=facility_endpoint_name(facility)).first()
+
+
+@refusals_audited(AuditObject.CONNECTED_SYSTEM)
+@transaction.atomic
+def facility_endpoint_set(*, actor: Actor, facility: Facility, fhir_base: str, token: str) -> RemoteEndpoint:
+    """Point Carebridge at `facility`'s own system (system administrator only). Messages waiting for it
+    are sent there, with the new token, at their next attempt."""
+    _require_system_administrator(
+        actor, facility_id=facility.pk, refusal="Only the system administrator connects other systems."
+    )
+    errors: dict[str, str] = {}
+    base = fhir_base.strip()
+    if not base.startswith(("http://", "https://")):
+        errors["fhir_base"] = "Give the system's FHIR base address, starting http:// or https://."
+    if not token.strip() or any(c.isspace() for c in token.strip()):
+        errors["token"] = "Give the token that system issued for us (one word, no spaces)."
+    if errors:
+        raise Invalid(" ".join(errors.values()), fields=errors)
+    endpoint, created = RemoteEndpoint.objects.update_or_create(
+        name=facility_endpoint_name(facility),
+        defaults={
+            "label": f"{facility.name}'s system",
+            "fhir_base": base,
+            "token": token.strip(),
+            "updated_at": clock.now(),
+        },
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        object_type=AuditObject.CONNECTED_SYSTEM,
+        object_id=str(facility.public_id),
+        # Never the token: the audit trail is read by people who must not be able to use it.
+        detail={"facility": facility.name, "fhir_base": base},
+    )
+    return endpoint
+
+
+@refusals_audited(AuditObject.CONNECTED_SYSTEM)
+@transaction.atomic
+def system_account_ensure(*, actor: Actor, facility: Facility) -> User:
+    """The login standing for `facility`'s system, made on first use (system administrator only)."""
+    _require_system_administrator(
+        actor, facility_id=facility.pk, refusal="Only the system administrator connects other systems."
+    )
+    existing = SystemAccount.objects.filter(facility=facility).select_related("user").first()
+    if existing is not None:
+        return existing.user
+    user = user_create(
+        actor=actor,
+        username=f"system-{facility.code}".lower()[:150],
+        kind=AccountKind.SYSTEM,
+        password=None,
+        first_name=f"{facility.name}'s system"[:150],
+    )
+    SystemAccount.objects.create(user=user, facility=facility, created_at=clock.now())
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=AuditObject.CONNECTED_SYSTEM,
+        object_id=str(facility.public_id),
+        detail={"facility": facility.name, "login": user.username},
+    )
+    return user
+
+
+def system_facility(user: User | None) -> Facility | None:
+    """The facility a connected system's login stands for; None for anyone else."""
+    if user is None or user.kind != AccountKind.SYSTEM:
+        return None
+    link = SystemAccount.objects.filter(user=user).select_related("facility").first()
+    return link.facility if link else None
