@@ -31,6 +31,19 @@ def freeze(moment: dt.datetime | None) -> None:
     _frozen_at = moment.astimezone(dt.UTC) if moment is not None else None
 
 
+def shift_process_clock(seconds: float) -> None:
+    """Multi-instance tests only (carebridge/testing/instances.py): run this whole process `seconds` away
+    from the system clock, time still moving, so that its "today" is the tests' base day on any day.
+
+    Django's own clock moves with it, not only this module's: the outbox schedules a retry by now() and
+    django-tasks-db decides that it is due by timezone.now(), and the two must agree. The settings call
+    this, before any app is loaded, when CAREBRIDGE_CLOCK_SHIFT_SECONDS is set.
+    """
+    shift = dt.timedelta(seconds=seconds)
+    system_now = timezone.now
+    setattr(timezone, "now", lambda: system_now() + shift)  # noqa: B010 (mypy refuses assigning to a function)
+
+
 # The dates Carebridge works with: births since 1800, appointments and schedules until 2999. Outside
 # them Python's own limits (year 1 to 9999) are near enough that a day's end or a change of zone
 # overflows, so every edge refuses such a date as bad input (400) before it becomes a datetime.

@@ -25,7 +25,7 @@ from carebridge.csvio.cells import spreadsheet_safe
 from carebridge.organisations.models import AccessLevel, Clinician, ClinicianTitle, Facility, FacilityType, StaffMember
 from carebridge.patients.models import Gender, Patient
 from carebridge.prescribing.models import Prescription, format_quantity
-from carebridge.referrals.models import Referral, ReferralStatus
+from carebridge.referrals.models import COURSEWORK_STATUS, Referral, ReferralStatus
 from carebridge.scheduling.models import Appointment, AppointmentStatus
 
 CHUNK = 2000
@@ -444,7 +444,7 @@ def _referral_rows() -> Iterator[list[str]]:
             reason,
             summary,
             "|".join(investigations or []),
-            _label(ReferralStatus, status),
+            COURSEWORK_STATUS[ReferralStatus(status)],
             _id(appointment_source, appointment_public),
             notes,
             _london_date(created),

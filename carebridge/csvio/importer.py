@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 
 from django.db import DatabaseError, connection, models, transaction
+from django.db.models import OuterRef, Subquery
 from psycopg.types.json import Jsonb
 
 from carebridge.access.models import CareRelationship
@@ -30,7 +31,7 @@ from carebridge.csvio import formats, opening_hours, rules
 from carebridge.csvio.formats import SPECS, FileSpec, ParsedRow
 from carebridge.csvio.refs import LOOKUP_CHUNK, Resolver, chunked, find_existing
 from carebridge.csvio.report import WHOLE_ROW, ImportReport
-from carebridge.organisations.models import Facility
+from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
 from carebridge.prescribing.models import Prescription, PrescriptionStatus
 from carebridge.referrals import relationships as referrals_relationships
@@ -332,6 +333,16 @@ class _Import:
                     relationships_clear(source_ids=[record.public_id for record in records])
                 self._creator(CareRelationship).insert([row.values() for row in rows_for(records)])
 
+    def name_referral_services(self) -> None:
+        """referrals.csv names no hospital service: a referral's is its receiving clinician's speciality,
+        so the hospital's worklist can sort it into a service. One UPDATE over the referrals written."""
+        source_ids = sorted(self.care_changed[Referral])
+        speciality = Clinician.objects.filter(pk=OuterRef("receiving_clinician_id")).values("speciality")[:1]
+        for start in range(0, len(source_ids), CARE_SYNC_BATCH):
+            Referral.objects.filter(
+                source_id__in=source_ids[start : start + CARE_SYNC_BATCH], receiving_clinician__isnull=False
+            ).update(speciality=Subquery(speciality))
+
     def sync_opening_times(self, actor: Actor) -> None:
         """Give new facilities, and those whose hours text changed, the weekly hours their text says.
 
@@ -424,6 +435,7 @@ def import_sources(
         if not report.has_errors:
             run.sync_opening_times(actor)
             run.sync_care_relationships()
+            run.name_referral_services()
         if report.has_errors or report.dry_run:
             transaction.set_rollback(True)
         else:

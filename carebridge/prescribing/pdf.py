@@ -6,16 +6,16 @@ LAYOUT, not the drawing code.
 
 fpdf2's built-in Helvetica covers Latin-1 only (no font file to ship or find on the machine), so a letter
 outside it is printed as its nearest Latin-1 letter ("Łukasz Nowak" prints as "Lukasz Nowak", "Zoë"
-stays "Zoë"), never refused: a prescription must always print.
+stays "Zoë"), never refused: a prescription must always print (core/printable.py).
 """
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fpdf import FPDF
 
 from carebridge.core import clock
+from carebridge.core.printable import printable
 from carebridge.organisations.models import Clinician
 from carebridge.prescribing.models import Course, Prescription
 
@@ -99,44 +99,10 @@ LAYOUT: tuple[Section, ...] = (
 )
 
 
-# Letters with no Latin-1 form that do not decompose into one with an accent.
-_LOOKALIKE = str.maketrans(
-    {
-        "Ł": "L",
-        "ł": "l",
-        "Đ": "D",
-        "đ": "d",
-        "Ħ": "H",
-        "ħ": "h",
-        "ı": "i",
-        "Œ": "OE",
-        "œ": "oe",
-        "‘": "'",
-        "’": "'",
-        "“": '"',
-        "”": '"',
-        "–": "-",
-        "—": "-",
-    }
-)
-
-
-def _printable(text: str) -> str:
-    """`text` in Latin-1, which the built-in font can draw: each other character as its nearest letter."""
-    printable = []
-    for char in text.translate(_LOOKALIKE):
-        if ord(char) < 256:
-            printable.append(char)
-            continue
-        plain = "".join(part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part))
-        printable.append(plain if plain and all(ord(part) < 256 for part in plain) else "?")
-    return "".join(printable)
-
-
 def prescription_pdf(prescription: Prescription) -> bytes:
     """The prescription as a PDF document, for printing and signing."""
     pdf = FPDF(format="A4")
-    pdf.set_title(_printable(f"Prescription {reference(prescription)}"))
+    pdf.set_title(printable(f"Prescription {reference(prescription)}"))
     pdf.set_author("Carebridge")
     pdf.set_creation_date(clock.now())
     pdf.set_auto_page_break(auto=True, margin=15)
@@ -147,7 +113,7 @@ def prescription_pdf(prescription: Prescription) -> bytes:
     pdf.cell(
         0,
         5,
-        _printable(f"NHS prescription printed by Carebridge on {clock.today():%-d %B %Y}"),
+        printable(f"NHS prescription printed by Carebridge on {clock.today():%-d %B %Y}"),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -160,7 +126,7 @@ def prescription_pdf(prescription: Prescription) -> bytes:
             pdf.set_font("Helvetica", style="B", size=10)
             pdf.cell(40, 6, line.label)
             pdf.set_font("Helvetica", size=10)
-            pdf.multi_cell(0, 6, _printable(line.value(prescription)), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6, printable(line.value(prescription)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(12)
     pdf.set_font("Helvetica", size=10)
     pdf.cell(100, 6, "Signature of prescriber: ______________________________", new_x="LMARGIN", new_y="NEXT")

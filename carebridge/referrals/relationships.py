@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from carebridge.access.models import RelationshipKind
 from carebridge.access.relationships import RelationshipRow, referral_relationship_ends, relationships_replace
 from carebridge.core import clock
-from carebridge.referrals.models import Referral, ReferralStatus
+from carebridge.referrals.models import CLOSED_STATUSES, Referral
 
 
 def _rows(referral: Referral) -> list[RelationshipRow]:
-    completed_at = referral.updated_at if referral.status == ReferralStatus.COMPLETED else None
+    # Closed (seen, returned or rejected): the relationship runs on a while, for the letters that follow.
+    completed_at = (referral.completed_at or referral.updated_at) if referral.status in CLOSED_STATUSES else None
     ends_at = referral_relationship_ends(completed_at=completed_at)
     made = clock.london_datetime(referral.referral_date, dt.time(0, 0))
     starts_at = min(referral.created_at, made)
@@ -53,6 +54,7 @@ RELATIONSHIP_FIELDS = (
     "status",
     "created_at",
     "updated_at",
+    "completed_at",
 )
 
 

@@ -73,6 +73,7 @@ class Targets:
     a: uuid.UUID  # alice, booked GP appointment at world.surgery, tomorrow 09:00
     b: uuid.UUID  # bob, booked at world.other_surgery with other_gp, tomorrow 09:00
     h: uuid.UUID  # alice, at world.hospital with the specialist, made from her referral
+    referral: uuid.UUID  # alice's referral from world.surgery to world.hospital (Cardiology)
     free_gp_slot: uuid.UUID  # for booking alice
     gp_slot_for_a: uuid.UUID  # where A moves to
     gp_slot_for_h: uuid.UUID  # where H may not move to: another facility
@@ -170,6 +171,7 @@ def build_targets(world: World) -> Targets:
         a=a.public_id,
         b=b.public_id,
         h=h.public_id,
+        referral=world.alice_referral.public_id,
         free_gp_slot=_slot(gp, _day(1, dt.time(10, 0))).public_id,
         gp_slot_for_a=_slot(gp, _day(1, dt.time(11, 0))).public_id,
         gp_slot_for_h=_slot(gp, _day(2, dt.time(9, 0))).public_id,
@@ -196,18 +198,29 @@ Builder = Callable[[Targets, str], Request]
 
 @dataclass(frozen=True)
 class Action:
-    """Something a person does, as the pages, REST and FHIR each say it, and when (the clock)."""
+    """Something a person does, as the pages, REST and FHIR each say it, and when (the clock).
+
+    A channel that cannot say it yet has no builder (None): the action is asked of the others only, and
+    gains that channel when its builder is written (`channels`)."""
 
     name: str
-    web: Builder
-    rest: Builder
-    fhir: Builder
+    web: Builder | None
+    rest: Builder | None
+    fhir: Builder | None
     at: dt.datetime = MONDAY_MORNING
     # A read answers the page itself; a change redirects after its POST.
     web_ok_status: int = 302
+    # A change must leave a create or update row when it succeeds; a read need not.
+    changes: bool = True
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(channel for channel in CHANNELS if getattr(self, channel) is not None)
 
     def request(self, channel: str, targets: Targets, actor: str) -> Request:
-        return getattr(self, channel)(targets, actor)
+        builder = getattr(self, channel)
+        assert builder is not None, f"{self.name} is not said through {channel}"
+        return builder(targets, actor)
 
 
 def _web_book(targets: Targets, actor: str, slot: uuid.UUID, reason: str) -> Request:
@@ -290,14 +303,19 @@ def cancel(name: str, appointment: str, reason: str = "Feeling better") -> Actio
     )
 
 
-def status_change(name: str, *, web_url: str, rest_path: str, fhir_status: str, at: dt.datetime) -> Action:
-    """Check-in, did not attend and done, on A."""
+def status_change(
+    name: str, *, web_url: str, rest_path: str, fhir_status: str, at: dt.datetime, reason: str = ""
+) -> Action:
+    """Check-in, did not attend and done, on A. `reason`: why A, never checked in, is done."""
+    web_form = {"date": at.date().isoformat(), **({"reason": reason} if reason else {})}
     return Action(
         name=name,
         at=at,
-        web=lambda t, actor: Request("POST", reverse(web_url, args=[t.a]), {"date": at.date().isoformat()}),
-        rest=lambda t, actor: Request("POST", f"/api/appointments/{t.a}/{rest_path}", {}, JSON),
-        fhir=lambda t, actor: _fhir_patch(t.a, {"status": fhir_status}),
+        web=lambda t, actor: Request("POST", reverse(web_url, args=[t.a]), web_form),
+        rest=lambda t, actor: Request(
+            "POST", f"/api/appointments/{t.a}/{rest_path}", {"reason": reason} if reason else {}, JSON
+        ),
+        fhir=lambda t, actor: _fhir_patch(t.a, {"status": fhir_status, **({"comment": reason} if reason else {})}),
     )
 
 
@@ -307,6 +325,17 @@ READ = Action(
     rest=lambda t, actor: Request("GET", f"/api/patients/{t.alice}"),
     fhir=lambda t, actor: Request("GET", f"/fhir/Patient/{t.alice}"),
     web_ok_status=200,
+    changes=False,
+)
+
+# Alice's referral: its page, REST, and FHIR (the ServiceRequest).
+READ_REFERRAL = Action(
+    name="read-referral",
+    web=lambda t, actor: Request("GET", reverse("referrals:referral", args=[t.referral])),
+    rest=lambda t, actor: Request("GET", f"/api/referrals/{t.referral}"),
+    fhir=lambda t, actor: Request("GET", f"/fhir/ServiceRequest/{t.referral}"),
+    web_ok_status=200,
+    changes=False,
 )
 
 

@@ -54,14 +54,16 @@ class World:
         return {name: value for name, value in vars(self).items() if isinstance(value, User)}
 
 
-def _facility(code: str, name: str, kind: FacilityType) -> Facility:
+def _facility(code: str, name: str, kind: FacilityType, specialities: tuple[str, ...] = ()) -> Facility:
     return Facility.objects.create(
         source_id=code,
         name=name,
         facility_type=kind,
         address=f"1 {name} Road",
         postcode="B1 1AA",
+        email=f"{code.lower()}@nhs.example",
         opening_hours="Mon-Fri: 8:00-18:00",
+        specialities_offered=list(specialities),
     )
 
 
@@ -138,8 +140,8 @@ def _patient(code: str, first: str, last: str, number: str, surgery: Facility) -
 def build_world() -> World:
     surgery = _facility("S1", "Oak Tree Surgery", FacilityType.GP_SURGERY)
     other_surgery = _facility("S2", "Elm Street Practice", FacilityType.GP_SURGERY)
-    hospital = _facility("H1", "Heartlands Hospital", FacilityType.HOSPITAL)
-    other_hospital = _facility("H2", "Riverside Hospital", FacilityType.HOSPITAL)
+    hospital = _facility("H1", "Heartlands Hospital", FacilityType.HOSPITAL, ("Cardiology", "Dermatology"))
+    other_hospital = _facility("H2", "Riverside Hospital", FacilityType.HOSPITAL, ("Neurology",))
     gp = _clinician("gp", ClinicianTitle.GP, surgery, "Grace", "Patel", "1234567")
     nurse = _clinician("nurse", ClinicianTitle.PRACTICE_NURSE, surgery, "Nia", "Jones", "N123456")
     other_gp = _clinician("other-gp", ClinicianTitle.GP, other_surgery, "Owen", "Hughes", "2234567")
@@ -182,6 +184,7 @@ def build_world() -> World:
         reason="Heart murmur",
         clinical_summary="Grade 2/6 systolic murmur.",
         requested_investigations=["Echocardiogram", "ECG"],
+        speciality="Cardiology",
         appointment=appointment,
         created_at=now,
         updated_at=now,
