@@ -1,6 +1,7 @@
 """Pages answer a service's refusal the way the APIs do: with its status and its message, never a 500;
 and input no view can use is refused on every edge before any view runs."""
 
+import io
 import re
 from urllib.parse import unquote_plus
 
@@ -39,6 +40,31 @@ class RefusalPages:
 # gunicorn's own limit (limit_request_line, 4,094 by default) answers anything longer than that itself.
 MAX_URL_LENGTH = 4096
 
+# The few addresses whose JSON carries files, base64-encoded: a referral's attachments (at most 15 MB
+# of files together, referrals.attachments.MAX_TOTAL_ATTACHMENT_BYTES) come to about 21 MB as base64,
+# beside the letter's text. These, and only these, may send a body up to their own limit instead of
+# DATA_UPLOAD_MAX_MEMORY_SIZE; each pattern must match the whole path. Both APIs that take referrals
+# name theirs here (the REST API's, and FHIR's ServiceRequest and Task), so there is one mechanism.
+REFERRAL_BODY_BYTES = 22 * 1024 * 1024
+# The same files and the referral letters beside them, with room to spare.
+FHIR_REFERRAL_BODY_BYTES = 32 * 1024 * 1024
+LARGE_BODY_PATHS: tuple[tuple[re.Pattern[str], int], ...] = (
+    # POST /api/referrals (make one) and POST /api/referrals/{id}/information (attachments again).
+    (re.compile(r"/api/referrals(/[^/]+/information)?/?"), REFERRAL_BODY_BYTES),
+    # POST /fhir/ServiceRequest and /fhir/Task: a referral delivered by another Carebridge carries its
+    # attachments and its letter(s) inline, a clinic letter comes back inside a Task.
+    (re.compile(r"/fhir/(ServiceRequest|Task)/?"), FHIR_REFERRAL_BODY_BYTES),
+)
+
+
+def body_limit(path: str) -> int:
+    """The largest body a request to `path` may send (files uploaded as multipart/form-data apart)."""
+    for pattern, limit in LARGE_BODY_PATHS:
+        if pattern.fullmatch(path):
+            return max(limit, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 _NUL_IN_FORM = re.compile(rb"%00|\x00")
 _NUL_IN_JSON = re.compile(rb"\\u0000|\x00", re.IGNORECASE)
 
@@ -58,8 +84,8 @@ def nul_byte() -> InputProblem:
     )
 
 
-def body_too_large() -> InputProblem:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+def body_too_large(limit: int | None = None) -> InputProblem:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
     return InputProblem(413, "too-large", "too-long", f"The request body is too large: at most {limit:,} bytes.")
 
 
@@ -104,9 +130,10 @@ def _has_nul(request: HttpRequest) -> bool:
 class InputLimits:
     """Refuses, before any view runs, what no view can use: a NUL character anywhere in the address or
     body (PostgreSQL refuses NUL in text, so it could only end as a 500), a body over
-    DATA_UPLOAD_MAX_MEMORY_SIZE (files excepted), and an address over MAX_URL_LENGTH. A date beyond
-    the supported ones (core.clock.DateOutOfRange) that a view lets through is answered here too.
-    Each answer is in the edge's own format (problem_response); nothing has been read or written."""
+    DATA_UPLOAD_MAX_MEMORY_SIZE (files excepted; the LARGE_BODY_PATHS have their own limit), and an
+    address over MAX_URL_LENGTH. A date beyond the supported ones (core.clock.DateOutOfRange) that a
+    view lets through is answered here too. Each answer is in the edge's own format (problem_response);
+    nothing has been read or written."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -126,8 +153,12 @@ class InputLimits:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             raise InputProblem(400, "bad-request", "invalid", "The Content-Length header is not a number.") from None
-        if content_type != "multipart/form-data" and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise body_too_large()
+        limit = body_limit(request.path_info)
+        if content_type != "multipart/form-data":
+            if length > limit:
+                raise body_too_large(limit)
+            if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                _read_large_body(request, length)
         try:
             if _has_nul(request):
                 raise nul_byte()
@@ -143,6 +174,18 @@ class InputLimits:
         if isinstance(exception, RequestDataTooBig):
             return problem_response(request, body_too_large())
         return None
+
+
+def _read_large_body(request: HttpRequest, length: int) -> None:
+    """Reads a body allowed past DATA_UPLOAD_MAX_MEMORY_SIZE (its path is in LARGE_BODY_PATHS, its
+    length already checked against that path's limit) and keeps it where `request.body` finds it.
+
+    Django's `HttpRequest.body` refuses anything over the global setting, whatever the path; raising
+    that setting instead would let every address take 22 MB. So the body is read here, once, exactly
+    as `HttpRequest.body` itself keeps it (`_body`, and `_stream` for a later `read()`)."""
+    body = request.read(length)
+    request._body = body
+    request._stream = io.BytesIO(body)
 
 
 _OVERFLOW = (

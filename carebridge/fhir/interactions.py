@@ -653,7 +653,10 @@ def _apply_change(call: Call, appointment: Appointment, model: FhirAppointment) 
         ),
         AppointmentStatus.ARRIVED: lambda: services.appointment_check_in(actor=actor, appointment=appointment),
         AppointmentStatus.NOSHOW: lambda: services.appointment_mark_no_show(actor=actor, appointment=appointment),
-        AppointmentStatus.FULFILLED: lambda: services.appointment_complete(actor=actor, appointment=appointment),
+        # Why an appointment the patient was never checked in for is done: Appointment.comment.
+        AppointmentStatus.FULFILLED: lambda: services.appointment_complete(
+            actor=actor, appointment=appointment, reason=model.comment or ""
+        ),
     }
     transition = transitions.get(model.status)
     if transition is None:

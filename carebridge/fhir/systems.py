@@ -54,3 +54,19 @@ ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-cli
 ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+
+# --- Referrals ---------------------------------------------------------------------------------------
+# The e-Referral Service's Unique Booking Reference Number (12 digits), and its priorities.
+UBRN = "https://fhir.nhs.uk/Id/UBRN"
+ERS_PRIORITY = "https://fhir.nhs.uk/CodeSystem/eRS-Priority"
+# ServiceRequest.priority is a bare code (routine | urgent | asap | stat) with no room for e-RS's
+# two-week wait, so the e-RS priority travels beside it in this extension (a valueCoding in ERS_PRIORITY).
+ERS_PRIORITY_EXTENSION = "https://fhir.carebridge.example/StructureDefinition/ers-priority"
+CAREBRIDGE_REFERRAL_ID = CAREBRIDGE_ID_BASE + "referral"
+# ServiceRequest.category: SNOMED CT 3457005 |Patient referral|.
+PATIENT_REFERRAL = "3457005"
+# Which of a referral's documents a DocumentReference is: referrals.models.DocumentKind values.
+REFERRAL_DOCUMENT_KIND = "urn:carebridge:referral-document"
+# The named inputs and outputs of a referral's Task (priority, priority-comment, consultant; outcome,
+# clinic-letter).
+REFERRAL_TASK_PARAMETER = "urn:carebridge:referral-task"

@@ -11,19 +11,26 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
+from carebridge.access.rules import reads_nothing
 from carebridge.api.auth import actor_for, bearer_token, user_for_token, www_authenticate
+from carebridge.audit.models import AuditObject
+from carebridge.audit.services import audit_denial
 from carebridge.core import clock
 from carebridge.core.errors import Conflict, NotPermitted, Refused
 from carebridge.fhir.clinical import CLINICAL, FIELD_PATHS, safety_outcome
 from carebridge.fhir.interactions import SUPPORTED as SCHEDULING
 from carebridge.fhir.interactions import Call, ResourceSupport
 from carebridge.fhir.outcomes import FhirError, error_response, fhir_response, not_found, slot_taken
+from carebridge.fhir.referrals import FIELD_PATHS as REFERRAL_FIELD_PATHS
+from carebridge.fhir.referrals import REFERRALS
+from carebridge.fhir.search import searchset
 from carebridge.fhir.systems import FHIR_JSON, FHIR_VERSION
 from carebridge.prescribing.services import SafetyWarnings
 
-# Every resource type the server supports: appointments and the directory (interactions.py), and the
-# clinical record and prescribing (clinical.py). The CapabilityStatement is generated from these.
-SUPPORTED: dict[str, ResourceSupport] = {**SCHEDULING, **CLINICAL}
+# Every resource type the server supports: appointments and the directory (interactions.py), the
+# clinical record and prescribing (clinical.py), and referrals (referrals.py). The CapabilityStatement
+# is generated from these.
+SUPPORTED: dict[str, ResourceSupport] = {**SCHEDULING, **CLINICAL, **REFERRALS}
 
 _JSON_FORMATS = {"json", "application/json", FHIR_JSON}
 # Where in a resource each input a service names in a refusal (core.errors.Invalid.fields) came from:
@@ -33,6 +40,7 @@ _FHIR_PATHS = {
     ("Appointment", True): {"appointment_type": "Appointment.appointmentType", "reason": "Appointment.reasonCode"},
     ("Appointment", False): {"reason": "Appointment.cancelationReason"},
     **FIELD_PATHS,
+    **REFERRAL_FIELD_PATHS,
 }
 
 
@@ -134,6 +142,21 @@ def base(request: HttpRequest) -> HttpResponse:
     raise FhirError(404, "not-supported", "Nothing lives at the base URL: see metadata for what does.")
 
 
+def _system_reads_nothing(call: Call, resource_type: str, resource_id: str = "") -> HttpResponse:
+    """Every read a connected system makes answers as to someone without access (access.rules.reads_nothing),
+    and is audited."""
+    audit_denial(
+        actor=call.actor,
+        object_type=AuditObject.CONNECTED_SYSTEM,
+        object_id=resource_id,
+        detail={"purpose": "fhir read", "resource_type": resource_type, "query": call.params.urlencode()},
+    )
+    if resource_id:
+        raise FhirError(404, "not-found", "No such resource.")
+    bundle, _ = searchset(call.request, call.base_url, [], lambda row: row)
+    return fhir_response(bundle)
+
+
 @_outcomes
 def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
     call = _call(request)
@@ -141,6 +164,8 @@ def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
     if request.method == "GET":
         # The search sees, and its self link names, only the parameters it uses.
         request.GET = used_parameters(request, resource_type, support)
+        if reads_nothing(call.user):
+            return _system_reads_nothing(call, resource_type)
         return support.search(call)
     if request.method == "POST" and support.create is not None:
         return support.create(call)
@@ -152,6 +177,8 @@ def instance_level(request: HttpRequest, resource_type: str, resource_id: str) -
     call = _call(request)
     support = _support(resource_type)
     if request.method == "GET":
+        if reads_nothing(call.user):
+            return _system_reads_nothing(call, resource_type, resource_id)
         return support.read(call, resource_id)
     if request.method == "PUT" and support.update is not None:
         return support.update(call, resource_id)
@@ -185,7 +212,9 @@ def capability_statement(base_url: str) -> CapabilityStatement:
         implementation={
             "description": (
                 "Carebridge FHIR R4 API: appointments, slots and the people and places they involve; "
-                "prescriptions, problems, allergies and consultations"
+                "prescriptions, problems, allergies and consultations; referrals (ServiceRequest), the "
+                "hospital's work on them (Task) and their documents (DocumentReference), which two "
+                "Carebridges also use to send each other referrals and their progress"
             ),
             "url": base_url,
         },
@@ -198,7 +227,12 @@ def capability_statement(base_url: str) -> CapabilityStatement:
                 "documentation": (
                     "Authorization: Bearer <token>, issued with `carebridge api-token USERNAME`. The "
                     "token acts as that user, with their role and relationships; records they may not "
-                    "see answer 404, exactly as records that do not exist."
+                    "see answer 404, exactly as records that do not exist. A token made with "
+                    "`carebridge api-token --system FACILITY` is another organisation's Carebridge: it may "
+                    "only POST the referrals that organisation makes (ServiceRequest) and its progress on "
+                    "referrals sent to it (Task); every read it makes answers 404 or an empty Bundle. "
+                    "Booking a referral's appointment needs a slot and is done in the REST API "
+                    "(/api/) and on the referral's page, not through Task."
                 ),
                 "security": {"cors": False, "description": "Bearer tokens; every patient read and change is audited."},
                 "resource": [

@@ -33,6 +33,7 @@ from schemathesis.checks import (
 
 from carebridge.clinical.models import Condition, Consultation
 from carebridge.prescribing.models import Prescription, RepeatRequest
+from carebridge.referrals.models import Referral, ReferralDocument
 from carebridge.scheduling.models import Appointment, Slot
 
 POSITIVE_EXAMPLES = 12
@@ -58,6 +59,8 @@ def _real_ids(world) -> dict[str, list[uuid.UUID]]:
         "prescription_id": ids(Prescription),
         "request_id": ids(RepeatRequest),
         "slot": ids(Slot, facility=world.surgery),
+        "referral_id": ids(Referral),
+        "document_id": ids(ReferralDocument),
     }
 
 

@@ -30,6 +30,9 @@ def test_the_capability_statement_is_valid_r4_and_open_to_all(client):
         "Condition",
         "AllergyIntolerance",
         "Encounter",
+        "ServiceRequest",
+        "Task",
+        "DocumentReference",
     }
     assert [i.code for i in resources["Appointment"].interaction] == [
         "read",
