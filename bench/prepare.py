@@ -27,6 +27,7 @@ import os
 import random
 import sys
 import time
+import uuid
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,9 +43,10 @@ django.setup()
 
 from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Exists, OuterRef  # noqa: E402
+from django.db.models import Exists, F, OuterRef  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import Resolver404, resolve  # noqa: E402
 
 from carebridge.accounts.models import AccountKind, User  # noqa: E402
 from carebridge.accounts.services import user_create  # noqa: E402
@@ -63,8 +65,15 @@ from carebridge.organisations.models import (  # noqa: E402
 from carebridge.patients.models import Patient  # noqa: E402
 from carebridge.prescribing import services as services_rx  # noqa: E402
 from carebridge.prescribing.safety import check, medicine_for  # noqa: E402
+from carebridge.referrals.models import OPEN_STATUSES, Referral  # noqa: E402
 from carebridge.scheduling import selectors, services  # noqa: E402
-from carebridge.scheduling.models import HOLDING_STATUSES, Appointment, ClinicianSession, Slot  # noqa: E402
+from carebridge.scheduling.models import (  # noqa: E402
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    ClinicianSession,
+    Slot,
+)
 
 # The demo login the application's booking, search and lookup run as (a receptionist at a surgery).
 RECEPTION_USERNAME = "reception"
@@ -109,6 +118,12 @@ def main() -> int:
         "--ceiling-prescriptions", type=int, default=4000, help="at most this many in the ceiling's run"
     )
     parser.add_argument("--warmup-prescriptions", type=int, default=20)
+    parser.add_argument(
+        "--arrivals", type=int, default=500, help="at most this many referred patients checked in at hospitals"
+    )
+    parser.add_argument("--app-referrals", type=int, default=1000, help="at most this many referrals in the app's run")
+    parser.add_argument("--ceiling-referrals", type=int, default=4000, help="at most this many in the ceiling's run")
+    parser.add_argument("--warmup-referrals", type=int, default=20)
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -228,6 +243,17 @@ def main() -> int:
             app=args.app_prescriptions,
             ceiling=args.ceiling_prescriptions,
             warmup=args.warmup_prescriptions,
+        )
+    )
+    # Referrals (issue 8) after that, again with a generator of their own.
+    plan.update(plan_arrivals(random.Random(args.seed), most=args.arrivals, reads=args.reads))
+    plan.update(
+        plan_referring(
+            desks,
+            random.Random(args.seed),
+            app=args.app_referrals,
+            ceiling=args.ceiling_referrals,
+            warmup=args.warmup_referrals,
         )
     )
     args.plan.write_text(json.dumps(plan))
@@ -531,6 +557,256 @@ def count_statements(probes: list[dict], tokens: list[str]) -> int | None:
         if response.status_code != 201:
             print(
                 f"prepare: counting statements, POST /api/prescriptions answered {response.status_code}: "
+                f"{response.content[:300]!r}",
+                file=sys.stderr,
+            )
+            return None
+        counted = len(queries)
+    return counted
+
+
+# --- Referrals (issue 8) ---------------------------------------------------------------------------------
+
+# Requests made in-process before the run to count one request's SQL statements, as for prescribing: the
+# last is counted, the ones before it warm the process.
+REFERRAL_PROBES = 3
+# Every referral the run makes: routine, with a reason, a summary and two investigations, no attachment, to a
+# service the hospital offers (not its emergency or critical care, which are not referred to this way).
+REFERRAL_ORDER = {
+    "priority": "routine",
+    "reason": "Symptoms persisting despite treatment in primary care: specialist assessment, please",
+    "clinical_summary": (
+        "Three months of symptoms, not settled with first-line treatment. Examination otherwise unremarkable; "
+        "no red-flag features. Blood tests this month within normal limits. Grateful for your opinion."
+    ),
+    "investigations": ["Full blood count", "Urea and electrolytes"],
+    "attachments": [],
+}
+NOT_REFERRED_TO = frozenset({"Emergency Medicine", "Critical Care"})
+
+
+def api_has(path: str) -> bool:
+    """Whether the application routes `path` (the referral API is newer than this benchmark)."""
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def plan_arrivals(rng: random.Random, *, most: int, reads: int) -> dict:
+    """The arrival lookup: referred patients checked in at the hospital, and who asks for each pack.
+
+    Takes the seeded referrals that are still open and hold a booked appointment ahead at the receiving
+    hospital (at most `most`, drawn at random), and checks each patient in through
+    `scheduling.services.appointment_check_in`, as the hospital's front desk, with this process's clock set
+    to ten minutes before the appointment (bench-only: the service checks in only on the day, and the
+    appointments are on many days). Each pack is then asked for by the clinician whose clinic the
+    appointment is in (a consultant at the receiving hospital, which sees the patient while the referral is
+    open), with an API token, given a login (bench-only, no password) where they have none."""
+    if not api_has(f"/api/referrals/{uuid.uuid4()}/pack"):
+        print("prepare: the application has no GET /api/referrals/{id}/pack yet, so arrival is not planned")
+        return {"arrivals": [], "arrival_note": "the application has no GET /api/referrals/{id}/pack yet"}
+    started = time.perf_counter()
+    now = clock.now()
+    candidates = list(
+        Referral.objects.filter(
+            status__in=OPEN_STATUSES,
+            appointment__status=AppointmentStatus.BOOKED,
+            appointment__facility_id=F("receiving_facility_id"),
+            appointment__starts_at__gt=now + dt.timedelta(hours=1),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    rng.shuffle(candidates)
+    chosen = list(
+        Referral.objects.filter(pk__in=candidates[:most])
+        .select_related("appointment__clinician__user", "appointment__facility", "receiving_facility")
+        .order_by("pk")
+    )
+    if not chosen:
+        print("prepare: no open referral holds a booked hospital appointment ahead, so arrival is not planned")
+        return {"arrivals": [], "arrival_note": "no open referral with a booked hospital appointment ahead"}
+    desks: dict[int, User] = {}
+    try:
+        for referral in chosen:
+            appointment = referral.appointment
+            assert appointment is not None
+            hospital = appointment.facility
+            if hospital.pk not in desks:
+                desks[hospital.pk] = front_desk_login(hospital)
+            clock.freeze(appointment.starts_at - dt.timedelta(minutes=10))
+            services.appointment_check_in(actor=Actor.command_line(desks[hospital.pk]), appointment=appointment)
+    finally:
+        clock.freeze(None)
+    consultants: list[Clinician] = []
+    index: dict[int, int] = {}
+    items: list[dict[str, str | int]] = []
+    for referral in chosen:
+        clinician = referral.appointment.clinician  # type: ignore[union-attr]
+        if clinician.pk not in index:
+            index[clinician.pk] = len(consultants)
+            consultants.append(login_ensured(clinician, "bench-consultant"))
+        items.append({"desk": index[clinician.pk], "referral": str(referral.public_id)})
+    tokens = [api_token(consultant.user.username) for consultant in consultants]  # type: ignore[union-attr]
+    first_desk = index[chosen[0].appointment.clinician.pk]  # type: ignore[union-attr]
+    statements = count_get_statements(f"/api/referrals/{items[0]['referral']}/pack", tokens[first_desk])
+    requests = [rng.choice(items) for _ in range(reads)]
+    seconds = time.perf_counter() - started
+    print(
+        f"prepare: arrival: {len(chosen):,} referred patients checked in (of {len(candidates):,} open referrals "
+        f"with a booked hospital appointment ahead), their packs asked for by {len(consultants)} consultants; "
+        + (f"{statements} SQL statements per pack" if statements is not None else "statements not counted")
+        + f"; {seconds:.1f} s"
+    )
+    return {
+        "consultants": [
+            {
+                "username": consultant.user.username,  # type: ignore[union-attr]
+                "facility": consultant.workplace.name,
+                "token": token,
+            }
+            for consultant, token in zip(consultants, tokens, strict=True)
+        ],
+        "arrivals": requests,
+        "arrival_referrals": len(chosen),
+        "arrival_candidates": len(candidates),
+        "arrival_statements": statements,
+    }
+
+
+def front_desk_login(facility: Facility) -> User:
+    """A front-desk login at `facility` (the first with one, else one made: bench-only, no password)."""
+    staff = [
+        member
+        for member in StaffMember.objects.filter(facility=facility).select_related("user").order_by("pk")
+        if member.role == Role.FRONT_DESK
+    ]
+    if not staff:
+        raise SystemExit(f"prepare: {facility.name} has no front desk to check patients in")
+    with_login = next((member for member in staff if member.user is not None), None)
+    if with_login is not None:
+        return with_login.user  # type: ignore[return-value]
+    return login_for(staff[0], "bench-desk")
+
+
+def login_ensured(clinician: Clinician, prefix: str) -> Clinician:
+    """`clinician`, given a login if they have none (bench-only, no password: nobody can sign in with it)."""
+    if clinician.user is None:
+        user_create(
+            actor=Actor.command_line(),
+            username=f"{prefix}-{clinician.public_id}",
+            kind=AccountKind.CLINICIAN,
+            password=None,
+            first_name=clinician.first_name,
+            last_name=clinician.last_name,
+            linked_record=clinician,
+        )
+        clinician = Clinician.objects.select_related("user", "workplace").get(pk=clinician.pk)
+    return clinician
+
+
+def plan_referring(desks: list[Desk], rng: random.Random, *, app: int, ceiling: int, warmup: int) -> dict:
+    """Making a referral: as each desk's surgery's GP (the prescribing GP, whose token the run already
+    has), for a patient registered there, to a random hospital and a service it offers. Nothing is written
+    here but the probes' referrals (three, to count statements); the run makes the rest. No facility has
+    a remote endpoint set, so each referral queues its emails and no FHIR message."""
+    if not api_has("/api/referrals"):
+        print("prepare: the application has no POST /api/referrals yet, so making a referral is not planned")
+        return {"app_referrals": [], "referring_note": "the application has no POST /api/referrals yet"}
+    started = time.perf_counter()
+    hospitals = [
+        (facility, sorted(set(facility.specialities_offered or []) - NOT_REFERRED_TO))
+        for facility in Facility.objects.filter(facility_type=FacilityType.HOSPITAL).order_by("pk")
+    ]
+    hospitals = [(facility, services_offered) for facility, services_offered in hospitals if services_offered]
+    gps = [gp_at(desk.facility) for desk in desks]
+    surgeries = sum(1 for gp in gps if gp is not None)
+    if not hospitals or not surgeries:
+        print("prepare: no hospital offers a service, or no surgery has a GP: making a referral is not planned")
+        return {"app_referrals": [], "referring_note": "no hospital service or no GP to refer"}
+    wanted = REFERRAL_PROBES + warmup + app
+    each = -(-wanted // surgeries)
+    by_desk: list[list[dict]] = []
+    for number, (desk, gp) in enumerate(zip(desks, gps, strict=True)):
+        items: list[dict] = []
+        by_desk.append(items)
+        if gp is None:
+            continue
+        patients = list(
+            Patient.objects.filter(registered_surgery=desk.facility).order_by("pk").values_list("public_id", flat=True)
+        )
+        for patient in rng.sample(patients, min(each, len(patients))):
+            hospital, offered = rng.choice(hospitals)
+            items.append(
+                {
+                    "desk": number,
+                    "patient": str(patient),
+                    "receiving_facility": str(hospital.public_id),
+                    "speciality": rng.choice(offered),
+                    # For the ceiling only, which knows nobody from a token.
+                    "referrer": str(gp.public_id),
+                }
+            )
+    first = next(group for group in by_desk if group)
+    probes, first[:] = first[:REFERRAL_PROBES], first[REFERRAL_PROBES:]
+    items = [item for group in itertools.zip_longest(*by_desk) for item in group if item]
+    app_warmup, app_run = items[:warmup], items[warmup:][:app]
+    gp = gps[probes[0]["desk"]]
+    assert gp is not None and gp.user is not None
+    statements = count_referral_statements(probes, api_token(gp.user.username))
+    # The ceiling checks nothing, so it may refer the same patients again: a referral is a plain row.
+    ceiling_run = [app_run[index % len(app_run)] for index in range(ceiling)] if app_run else []
+    seconds = time.perf_counter() - started
+    print(
+        f"prepare: making a referral: as a GP at {surgeries} surgeries, {len(app_run):,} referrals planned for "
+        f"the app to {len(hospitals)} hospitals, {len(ceiling_run):,} for the ceiling; "
+        + (f"{statements} SQL statements per referral" if statements is not None else "statements not counted")
+        + f"; {seconds:.1f} s"
+    )
+    return {
+        "referral_order": REFERRAL_ORDER,
+        "referral_statements": statements,
+        "app_referrals_warmup": app_warmup,
+        "app_referrals": app_run,
+        "ceiling_referrals_warmup": app_warmup,
+        "ceiling_referrals": ceiling_run,
+    }
+
+
+def count_get_statements(path: str, token: str) -> int | None:
+    """SQL statements one GET of `path` runs through the whole Django stack in this process, counted as
+    count_statements counts them: the last of REFERRAL_PROBES requests (the ones before warm the process
+    and the token's first use)."""
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    counted = None
+    for _ in range(REFERRAL_PROBES):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        if response.status_code != 200:
+            print(
+                f"prepare: counting statements, GET {path} answered {response.status_code}: {response.content[:300]!r}",
+                file=sys.stderr,
+            )
+            return None
+        counted = len(queries)
+    return counted
+
+
+def count_referral_statements(probes: list[dict], token: str) -> int | None:
+    """SQL statements one POST /api/referrals runs, as count_statements counts a prescription's."""
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    counted = None
+    for item in probes:
+        body = {key: value for key, value in item.items() if key not in ("desk", "referrer")} | REFERRAL_ORDER
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/api/referrals", data=json.dumps(body), content_type="application/json")
+        if response.status_code != 201:
+            print(
+                f"prepare: counting statements, POST /api/referrals answered {response.status_code}: "
                 f"{response.content[:300]!r}",
                 file=sys.stderr,
             )

@@ -5,10 +5,12 @@ seeded with `carebridge seed-demo`:
 
     DATABASE_URL=postgres://... .venv/bin/python bench/profile_request.py book --requests 200
 
-KIND is book, search or lookup, as the demo's `reception` login at their own surgery. Each request goes
+KIND is book, search or lookup, as the demo's `reception` login at their own surgery; pack, the arrival
+pack of an open referral to the demo `specialist`'s hospital, as that consultant; or refer, a referral
+as the demo's `gp` for a patient of their surgery to the specialist's hospital and speciality. Each request goes
 through the whole Django stack (middleware, django-ninja, the services) with Django's test client,
-which skips only gunicorn and the network. Bookings are made for real (bench-only: the database is a
-benchmark's). The table shows, for the application's own functions and a few framework steps,
+which skips only gunicorn and the network. Bookings and referrals are made for real (bench-only: the
+database is a benchmark's). The table shows, for the application's own functions and a few framework steps,
 the milliseconds of this process's CPU time one request spends inside each (cumulative, so nested lines
 are part of the lines above them; time waiting for PostgreSQL is not counted); cProfile slows Python
 down by a roughly even factor, so compare the lines with each other and read the absolute CPU time from
@@ -42,6 +44,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from carebridge.accounts.models import User  # noqa: E402
 from carebridge.core import clock  # noqa: E402
 from carebridge.patients.models import Patient  # noqa: E402
+from carebridge.referrals.models import OPEN_STATUSES, Referral  # noqa: E402
 from carebridge.scheduling.models import HOLDING_STATUSES, Appointment  # noqa: E402
 from carebridge.scheduling.selectors import free_slots  # noqa: E402
 
@@ -60,15 +63,17 @@ FRAMEWORK = (
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=("book", "search", "lookup"))
+    parser.add_argument("kind", choices=("book", "search", "lookup", "pack", "refer"))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--lines", type=int, default=45)
     args = parser.parse_args()
 
-    reception = User.objects.select_related("staff_member__facility").get(username="reception")
-    facility = reception.staff_member.facility
+    # Who asks: the surgery's front desk books, searches and looks up; the GP refers; the consultant opens packs.
+    username = {"pack": "specialist", "refer": "gp"}.get(args.kind, "reception")
+    user = User.objects.select_related("staff_member__facility", "clinician__workplace").get(username=username)
+    facility = user.clinician.workplace if args.kind in ("pack", "refer") else user.staff_member.facility
     out = io.StringIO()
-    call_command("api_token", "reception", label="bench/profile_request.py", stdout=out, stderr=io.StringIO())
+    call_command("api_token", username, label="bench/profile_request.py", stdout=out, stderr=io.StringIO())
     client = Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip()}")
     requests = plan(args.kind, facility, args.requests + 20)
     for request in requests[:20]:  # warm: imports, connection, caches
@@ -122,6 +127,34 @@ def plan(kind: str, facility, count: int) -> list:
             )
             for slot, patient in zip(slots, patients, strict=True)
         ]
+    if kind == "pack":
+        referrals = list(
+            Referral.objects.filter(receiving_facility=facility, status__in=OPEN_STATUSES).values_list(
+                "public_id", flat=True
+            )[:500]
+        )
+        if not referrals:
+            raise SystemExit(f"no open referral to {facility.name}")
+        return [_get(f"/api/referrals/{rng.choice(referrals)}/pack", {}) for _ in range(count)]
+    if kind == "refer":
+        specialist = User.objects.select_related("clinician__workplace").get(username="specialist").clinician
+        patients = list(Patient.objects.filter(registered_surgery=facility).values_list("public_id", flat=True)[:count])
+        return [
+            _post(
+                "/api/referrals",
+                {
+                    "patient": str(patient),
+                    "receiving_facility": str(specialist.workplace.public_id),
+                    "speciality": specialist.speciality,
+                    "priority": "routine",
+                    "reason": "Profiling",
+                    "clinical_summary": "Profiling the referral path.",
+                    "investigations": ["Full blood count"],
+                    "attachments": [],
+                },
+            )
+            for patient in patients
+        ]
     if kind == "search":
         days = sorted(
             {
@@ -157,7 +190,7 @@ def _post(path: str, body: dict):
 
 
 def check(response, kind: str) -> None:
-    expected = 201 if kind == "book" else 200
+    expected = 201 if kind in ("book", "refer") else 200
     if response.status_code != expected:
         raise SystemExit(f"{kind}: answered {response.status_code}: {response.content[:300]!r}")
 

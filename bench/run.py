@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
-"""`make bench`: DESIGN section 8's benchmarks for booking, free-slot search and NHS-number lookup, and
-issue 7's for prescribing.
+"""`make bench`: DESIGN section 8's benchmarks for booking, free-slot search and NHS-number lookup,
+issue 7's for prescribing, and issue 8's for referrals (the arrival pack, making a referral).
 
 Run with the project's virtualenv Python (the Makefile does). It:
 1. takes a PostgreSQL server: the one BENCH_DATABASE_URL names, or a throwaway cluster of its own
    (bin/pg-throwaway), and makes a fresh database there; migrates it and loads
    `carebridge seed-demo --patients BENCH_PATIENTS` (default 100,000); bench/prepare.py then adds
    weekly sessions if the demo has none (bench-only), gives the prescribing patients a problem to treat
-   (bench-only) and plans the requests;
+   (bench-only), checks in referred patients at their hospital appointments (bench-only) and plans the
+   requests;
 2. starts the application under gunicorn, and beside it the ceiling (bench/ceiling: the least Django
-   that books, searches or prescribes over the same tables), with the same workers, on loopback ports;
+   that books, searches, prescribes or refers over the same tables), with the same workers, on loopback
+   ports;
 3. drives both with bench/load.py: 64 clients racing for 20 slots, spread booking at 8 and 32 clients,
-   free-slot search, NHS-number lookup, prescribing at 8 clients; checks in the database after every
-   booking run that no slot is held twice; prints the figures beside the targets;
+   free-slot search, NHS-number lookup, prescribing at 8 clients, the arrival pack at 8 and 32 clients,
+   making a referral at 8 clients; checks in the database after every booking run that no slot is held
+   twice, and after the referrals that each was queued for the hospital exactly once; prints the
+   figures beside the targets;
 4. stops everything it started, also on Ctrl-C or failure.
 
 Exit status: 0 when every correctness check held, whether or not the targets were met (the figures are
 measurements); 1 on a correctness breach (a slot held twice, a 5xx answer, a race not won exactly 20
-times, a scenario nothing answered); 2 when it could not get as far as measuring.
+times, a scenario nothing answered, any answer but 200 to an arrival pack or 201 to a referral, a
+referral not queued for the hospital exactly once); 2 when it could not get as far as measuring.
 
 Environment (all optional; docs/benchmarks.md says more):
   BENCH_DATABASE_URL  a PostgreSQL server to use instead of a throwaway one (a database is created
@@ -30,6 +35,10 @@ Environment (all optional; docs/benchmarks.md says more):
                       the most bookings in one spread run at the application (2500) and the ceiling (4000)
   BENCH_APP_PRESCRIPTIONS, BENCH_CEILING_PRESCRIPTIONS
                       the most prescriptions in the prescribing run at the application (2500) and the
+                      ceiling (4000)
+  BENCH_ARRIVALS      the most referred patients checked in for the arrival pack (500)
+  BENCH_APP_REFERRALS, BENCH_CEILING_REFERRALS
+                      the most referrals in the referring run at the application (1000) and the
                       ceiling (4000)
   BENCH_KEEP          1: keep the database (and throwaway cluster) and print how to reach them
 """
@@ -95,6 +104,9 @@ class Config:
     keep: bool
     app_prescriptions: int = 2500
     ceiling_prescriptions: int = 4000
+    arrivals: int = 500
+    app_referrals: int = 1000
+    ceiling_referrals: int = 4000
 
     @classmethod
     def from_environment(cls) -> "Config":
@@ -113,6 +125,9 @@ class Config:
             keep=os.environ.get("BENCH_KEEP") == "1",
             app_prescriptions=env_int("BENCH_APP_PRESCRIPTIONS", 2500),
             ceiling_prescriptions=env_int("BENCH_CEILING_PRESCRIPTIONS", 4000),
+            arrivals=env_int("BENCH_ARRIVALS", 500),
+            app_referrals=env_int("BENCH_APP_REFERRALS", 1000),
+            ceiling_referrals=env_int("BENCH_CEILING_REFERRALS", 4000),
         )
 
 
@@ -135,6 +150,8 @@ LOOKUP = Target("p95 ≤50 ms", lambda row: row.p95 <= 50)
 RACE = Target("exactly 20 × 201, rest 409, no 5xx", lambda row: row.race_ok)
 # Issue 7: "within the same ratio to the ceiling as booking", whose target (issue 10) is 0.3x at 8 clients.
 PRESCRIBING = Target("≥0.3× ceiling (booking's ratio)", lambda row: (row.ratio or 0) >= 0.3)
+# Issue 8: the arrival lookup at 8 clients (and no more than 2x slower at 1,000,000 patients, by hand).
+ARRIVAL = Target("p95 ≤50 ms (issue 8, 8 clients)", lambda row: row.p95 <= 50)
 
 
 @dataclass
@@ -274,6 +291,12 @@ def bench(run: Run) -> int:
                 str(config.app_prescriptions),
                 "--ceiling-prescriptions",
                 str(config.ceiling_prescriptions),
+                "--arrivals",
+                str(config.arrivals),
+                "--app-referrals",
+                str(config.app_referrals),
+                "--ceiling-referrals",
+                str(config.ceiling_referrals),
             ],
             env=app_environment(run),
             check=True,
@@ -308,6 +331,25 @@ def bench(run: Run) -> int:
             f"{plan['rx_order']['frequency'].lower()} for {plan['rx_order']['duration_days']} days to up to "
             f"{len(plan['app_rx']):,} patients with no allergy or medicine it would warn about"
         )
+    if plan.get("arrivals"):
+        print(
+            f"  arrival: {plan['arrival_referrals']:,} referred patients checked in at their hospital appointment "
+            f"(of {plan['arrival_candidates']:,} open referrals with one booked ahead), each pack asked for by the "
+            f"consultant whose clinic it is ({len(plan['consultants'])} consultants, at "
+            f"{len({consultant['facility'] for consultant in plan['consultants']})} hospitals)"
+        )
+    else:
+        print(f"  arrival: not measured ({plan.get('arrival_note', 'not planned')})")
+    if plan.get("app_referrals"):
+        order = plan["referral_order"]
+        print(
+            f"  making a referral: as the GP at each surgery, {order['priority']}, with a reason, a summary and "
+            f"{len(order['investigations'])} investigations, no attachment, for up to {len(plan['app_referrals']):,} "
+            f"of the surgery's patients, each to a random hospital and a service it offers; no facility has a "
+            f"remote system set, so only the emails are queued (no worker sends them)"
+        )
+    else:
+        print(f"  making a referral: not measured ({plan.get('referring_note', 'not planned')})")
 
     step(
         f"Servers: gunicorn, {config.workers} {config.worker_class} workers"
@@ -333,14 +375,17 @@ def bench(run: Run) -> int:
     ceiling = Server(HOST, ceiling_port, "")
     # The same application, as each surgery's GP: desks book, GPs prescribe.
     app_gps = Server(HOST, app_port, "/api", tuple(gp["token"] for gp in plan.get("prescribers", [])))
+    # And as the hospitals' consultants, who open the arrival pack.
+    app_consultants = Server(HOST, app_port, "/api", tuple(c["token"] for c in plan.get("consultants", [])))
     step("Warm-up")
-    if not warm_up(run, plan, app, ceiling, app_gps):
+    if not warm_up(run, plan, app, ceiling, app_gps, app_consultants):
         return 2
 
     step("Measure")
     print(f"  load average before: {load_average()}")
     measure(run, plan, app, ceiling)
     measure_prescribing(run, plan, app_gps, ceiling)
+    measure_referrals(run, plan, app_consultants, app_gps, ceiling)
     print(
         f"  load average after: {load_average()} (1, 5 and 15 minutes; the servers, PostgreSQL and the load "
         f"generator share these CPUs, and so does anything else running)"
@@ -358,7 +403,10 @@ def bench(run: Run) -> int:
         for breach in run.breaches:
             print(f"  - {breach}")
         return 1
-    print("Correctness: every check held (no slot held twice, no 5xx, the races won exactly 20 times).")
+    print(
+        "Correctness: every check held (no slot held twice, no 5xx, the races won exactly 20 times, every arrival "
+        "pack and referral answered as expected, each referral queued for its hospital exactly once)."
+    )
     return 0
 
 
@@ -583,13 +631,30 @@ class Server:
             path, body = "/prescribe", {**body, "prescriber": item["prescriber"]}
         return Request("POST", path, json.dumps(body).encode(), self._as(item["desk"]), tag=item["patient"])
 
+    def pack(self, item: dict) -> Request:
+        path = f"{self.prefix}/referrals/{item['referral']}/pack"
+        return Request("GET", path, headers=self._as(item["desk"]), tag=item["referral"])
+
+    def refer(self, item: dict, order: dict) -> Request:
+        body = {
+            "patient": item["patient"],
+            "receiving_facility": item["receiving_facility"],
+            "speciality": item["speciality"],
+            **order,
+        }
+        if self.tokens:
+            path = f"{self.prefix}/referrals"
+        else:
+            path, body = "/refer", {**body, "referrer": item["referrer"]}
+        return Request("POST", path, json.dumps(body).encode(), self._as(item["desk"]), tag=item["patient"])
+
     def load(self, requests: list[Request], clients: int, seconds: float, **options) -> LoadResult:
         return run_load(
             host=self.host, port=self.port, requests=requests, clients=clients, max_seconds=seconds, **options
         )
 
 
-def warm_up(run: Run, plan: dict, app: Server, ceiling: Server, app_gps: Server) -> bool:
+def warm_up(run: Run, plan: dict, app: Server, ceiling: Server, app_gps: Server, app_consultants: Server) -> bool:
     """Every worker imports its code and opens its database connection before anything is timed; and one
     answer of each kind is looked at, so the run measures real work (not 401s or empty lists)."""
     kind = plan["appointment_type"]
@@ -643,6 +708,49 @@ def warm_up(run: Run, plan: dict, app: Server, ceiling: Server, app_gps: Server)
                 ),
                 201,
                 lambda body: body.get("status") == "issued",
+            ),
+        ]
+    if plan.get("arrivals"):
+        items = plan["arrivals"][:200]
+        asked = {item["referral"] for item in items}
+        checks.append(
+            (
+                "app arrival pack",
+                app_consultants.load([app_consultants.pack(item) for item in items], 8, 30, keep_bodies=True),
+                200,
+                # The whole pack, clinical content and all, for one of the referrals asked about.
+                lambda body: (
+                    body["referral"]["id"] in asked
+                    and not body["referral"]["clinical_content_withheld"]
+                    and bool(body["referral"]["reason"])
+                ),
+            )
+        )
+    if plan.get("app_referrals"):
+        # Not `order`: the prescribing check above reads that name when it runs, below.
+        referral_order = plan["referral_order"]
+        checks += [
+            (
+                "app referring",
+                app_gps.load(
+                    [app_gps.refer(item, referral_order) for item in plan["app_referrals_warmup"]],
+                    4,
+                    30,
+                    keep_bodies=True,
+                ),
+                201,
+                lambda body: body.get("status") == "new" and len(body.get("ubrn") or "") == 12,
+            ),
+            (
+                "ceiling referring",
+                ceiling.load(
+                    [ceiling.refer(item, referral_order) for item in plan["ceiling_referrals_warmup"]],
+                    4,
+                    30,
+                    keep_bodies=True,
+                ),
+                201,
+                lambda body: body.get("status") == "new",
             ),
         ]
     ok = True
@@ -785,6 +893,126 @@ def measure_prescribing(run: Run, plan: dict, app_gps: Server, ceiling: Server) 
     )
     if booking is not None and booking.ratio is not None:
         run.rows[-2].note += f"; booking's own ratio to its ceiling at 8 clients in this run: {booking.ratio:.2f}"
+
+
+# Each referral the application made in the run, with its queued email to the hospital (exactly one), its
+# letter (one), and its FHIR messages (none: no facility has a remote system set).
+REFERRALS_QUEUED_SQL = """
+SELECT r.public_id::text,
+       (SELECT count(*) FROM delivery_outboundemail e
+        WHERE e.idempotency_key = 'referral:' || r.public_id::text || ':to-hospital:v1'),
+       (SELECT count(*) FROM referrals_referraldocument d WHERE d.referral_id = r.id AND d.kind = 'letter'),
+       (SELECT count(*) FROM delivery_outboundfhir f WHERE f.object_id = r.public_id::text)
+FROM referrals_referral r WHERE r.public_id = ANY(%s::uuid[])
+"""
+
+
+def measure_referrals(run: Run, plan: dict, app_consultants: Server, app_gps: Server, ceiling: Server) -> None:
+    """Issue 8: the arrival pack at 8 and 32 clients, then making a referral at 8 clients beside the ceiling's
+    plain INSERT. After everything else, so the other scenarios run on the database as they did before."""
+    seconds = run.config.seconds
+    if plan.get("arrivals"):
+        statements = plan.get("arrival_statements")
+        for clients in (8, 32):
+            result, cpu = timed_load(
+                run,
+                "app",
+                app_consultants,
+                [app_consultants.pack(item) for item in plan["arrivals"]],
+                clients,
+                seconds,
+            )
+            row = Row(
+                "arrival pack",
+                "app",
+                result,
+                (200,),
+                ARRIVAL if clients == 8 else None,
+                cpu=cpu,
+                statements=statements,
+                note=f"stopped by {result.stopped_by}; {plan['arrival_referrals']:,} checked-in patients' packs",
+            )
+            add_row(run, row)
+            breach_on_unexpected(run, row)
+    else:
+        print(f"  arrival pack: not measured ({plan.get('arrival_note', 'not planned')})")
+    if not plan.get("app_referrals"):
+        print(f"  making a referral: not measured ({plan.get('referring_note', 'not planned')})")
+        return
+    order = plan["referral_order"]
+    clients = 8
+    for server, target, items in (
+        ("app", app_gps, plan["app_referrals"]),
+        ("ceiling", ceiling, plan["ceiling_referrals"]),
+    ):
+        result, cpu = timed_load(
+            run,
+            server,
+            target,
+            [target.refer(item, order) for item in items],
+            clients,
+            seconds,
+            keep_bodies=server == "app",
+        )
+        row = Row(
+            "making a referral",
+            server,
+            result,
+            (201,),
+            cpu=cpu,
+            statements=plan.get("referral_statements") if server == "app" else 1,
+            note=f"stopped by {result.stopped_by} ({len(items):,} planned)",
+        )
+        add_row(run, row)
+        breach_on_unexpected(run, row)
+        if server == "app":
+            check_referrals_queued(run, result)
+    app_row, ceiling_row = run.rows[-2], run.rows[-1]
+    if ceiling_row.throughput > 0:
+        app_row.ratio = app_row.throughput / ceiling_row.throughput
+    booking = next(
+        (
+            row
+            for row in run.rows
+            if row.scenario == "booking, spread" and row.server == "app" and row.result.clients == 8
+        ),
+        None,
+    )
+    app_row.note += "; issue 8 sets no throughput target for it"
+    if booking is not None and booking.ratio is not None:
+        app_row.note += f"; booking's own ratio to its ceiling at 8 clients in this run: {booking.ratio:.2f}"
+
+
+def breach_on_unexpected(run: Run, row: Row) -> None:
+    """In the referral scenarios every request is planned to succeed, so any other answer is a breach."""
+    if row.errors:
+        unexpected = next(outcome for outcome in row.result.outcomes if outcome.status not in row.expected)
+        run.breaches.append(
+            f"{row.scenario} [{row.server}] at {row.result.clients} clients: {row.errors} answers other than "
+            f"{'/'.join(map(str, row.expected))} (statuses {dict(sorted(row.result.statuses.items()))}; e.g. "
+            f"{unexpected.request.method} {unexpected.request.path} -> {unexpected.status or unexpected.error})"
+        )
+
+
+def check_referrals_queued(run: Run, result: LoadResult) -> None:
+    """Every referral the application answered 201 for is in the database with its letter, queued for the
+    hospital's inbox exactly once, and queued for no remote system (none is set)."""
+    made = [json.loads(outcome.body)["id"] for outcome in result.outcomes if outcome.status == 201]
+    with psycopg.connect(run.database_url) as connection:
+        found = connection.execute(REFERRALS_QUEUED_SQL, [made]).fetchall()
+    wrong = [row for row in found if row[1:] != (1, 1, 0)]
+    missing = len(made) - len(found)
+    if wrong or missing:
+        run.breaches.append(
+            f"making a referral: {missing} of {len(made)} referrals answered 201 are not in the database; "
+            f"{len(wrong)} not queued exactly once with their letter, e.g. {wrong[:3]}"
+        )
+        print(f"    database check after making referrals: {missing} MISSING, {len(wrong)} NOT QUEUED EXACTLY ONCE")
+    else:
+        print(
+            f"    database check after making referrals: each of the {len(made):,} is stored with its letter, "
+            f"queued once for its hospital's inbox and for no remote system"
+        )
 
 
 # --- Where the CPU goes ------------------------------------------------------------------------------
@@ -949,8 +1177,8 @@ def print_table(rows: list[Row]) -> None:
     print_cpu_table(rows)
     print()
     print(
-        "errors: answers other than the scenario's expected ones (booking and prescribing 201; race 201 or 409; "
-        "reads 200)."
+        "errors: answers other than the scenario's expected ones (booking, prescribing and referring 201; race 201 "
+        "or 409; reads 200)."
     )
     print("vs ceiling: the application's throughput over the bare Django endpoint's at the same clients.")
     if counted:

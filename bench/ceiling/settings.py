@@ -1,5 +1,5 @@
-"""The ceiling: the least Django that can book a slot, list free slots or write a prescription, over
-Carebridge's own tables.
+"""The ceiling: the least Django that can book a slot, list free slots, write a prescription or a referral,
+over Carebridge's own tables.
 
 `make bench` serves it beside the application, with the same gunicorn settings and the same database,
 so the application's figures can be read against what Django, psycopg and PostgreSQL can do at all on

@@ -7,4 +7,5 @@ urlpatterns = [
     path("book", views.book),
     path("slots", views.slots),
     path("prescribe", views.prescribe),
+    path("refer", views.refer),
 ]

@@ -1,17 +1,20 @@
-"""The ceiling's views: one INSERT to book, one SELECT to list free slots, one INSERT to prescribe. No checks
-on purpose.
+"""The ceiling's views: one INSERT to book, one SELECT to list free slots, one INSERT to prescribe, one INSERT
+to refer. No checks on purpose.
 
 They take the same requests as the application's JSON API (public IDs in, JSON out), so the load
 generator drives both alike. Benchmark-only: nothing here checks who asks, and the booking view would
 book a slot in the past or a patient twice at once; the one rule kept is the database's own
 (the partial unique index `appointment_one_per_slot`), because that is what answers 409. The prescribing
-view runs no safety check and asks nobody's permission: it writes the row the application would write.
+view runs no safety check and asks nobody's permission: it writes the row the application would write. The
+referring view likewise writes the referral row alone: no letter, no email, no history, no audit.
 """
 
 import datetime as dt
 import json
+import secrets
 import uuid
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection
@@ -158,6 +161,73 @@ def _prescribing_statement() -> str:
     return _prescribe_sql
 
 
+# One statement again: the patient, the referring clinician (whose workplace is the referring surgery) and the
+# receiving hospital looked up by public ID and the referral written, new and awaiting triage, in one round
+# trip. The application also checks the speciality against the hospital's services, makes the letter PDF,
+# queues the emails, writes the history step, the care relationships and the audit row; this is the row alone.
+REFER_SQL = """
+INSERT INTO referrals_referral
+    (public_id, source_id, patient_id, referring_clinician_id, referrer_name, referrer_code, receiving_clinician_id,
+     referring_facility_id, receiving_facility_id, speciality, ubrn, referral_date, priority, reason,
+     clinical_summary, requested_investigations, status, status_reason, triage_comment, triaged_by_id, triaged_at,
+     outcome, completed_at, appointment_id, notes, received_from_system, version, task_version, appointment_at,
+     created_at, updated_at
+     {extra_columns})
+SELECT %(id)s, NULL, p.id, r.id, '', '', NULL,
+       r.workplace_id, f.id, %(speciality)s, %(ubrn)s, %(today)s, %(priority)s, %(reason)s,
+       %(summary)s, %(investigations)s::jsonb, 'new', '', '', NULL, NULL,
+       '', NULL, NULL, '', false, 1, 0, NULL,
+       now(), now()
+       {extra_values}
+FROM patients_patient p
+CROSS JOIN organisations_clinician r
+CROSS JOIN organisations_facility f
+WHERE p.public_id = %(patient)s AND r.public_id = %(referrer)s AND f.public_id = %(facility)s
+"""
+REFERRAL_COLUMNS = [
+    "id",
+    "public_id",
+    "source_id",
+    "patient_id",
+    "referring_clinician_id",
+    "referrer_name",
+    "referrer_code",
+    "receiving_clinician_id",
+    "referring_facility_id",
+    "receiving_facility_id",
+    "speciality",
+    "ubrn",
+    "referral_date",
+    "priority",
+    "reason",
+    "clinical_summary",
+    "requested_investigations",
+    "status",
+    "status_reason",
+    "triage_comment",
+    "triaged_by_id",
+    "triaged_at",
+    "outcome",
+    "completed_at",
+    "appointment_id",
+    "notes",
+    "received_from_system",
+    "version",
+    "task_version",
+    "appointment_at",
+    "created_at",
+    "updated_at",
+]
+_refer_sql: str | None = None
+
+
+def _referring_statement() -> str:
+    global _refer_sql
+    if _refer_sql is None:
+        _refer_sql = _completed(REFER_SQL, "referrals_referral", REFERRAL_COLUMNS)
+    return _refer_sql
+
+
 # What `scheduling.selectors.free_slots` asks, written out: offered, not started, held by nobody.
 FREE_SLOTS_SQL = """
 SELECT s.public_id, s.starts_at, s.ends_at, s.appointment_types, c.public_id, c.honorific, c.first_name, c.last_name,
@@ -241,6 +311,39 @@ def prescribe(request: HttpRequest) -> HttpResponse:
     if not written:
         return _error(404, "no such patient, problem or prescriber")
     return JsonResponse({"id": str(params["id"]), "status": "issued"}, status=201)
+
+
+@csrf_exempt
+def refer(request: HttpRequest) -> HttpResponse:
+    """POST /refer: the API's POST /api/referrals body (no attachments), plus `referrer` (the clinician's
+    public ID: the ceiling reads no token). 201, or 404 when the patient, the referrer or the hospital is not
+    found. The UBRN is 12 random digits; a clash with another (one in 10^11 a pair) would answer 500."""
+    if request.method != "POST":
+        return _error(405, "POST only")
+    try:
+        body = json.loads(request.body)
+        investigations = [str(item)[:200] for item in body.get("investigations", [])]
+        params: dict[str, Any] = {
+            "patient": uuid.UUID(body["patient"]),
+            "referrer": uuid.UUID(body["referrer"]),
+            "facility": uuid.UUID(body["receiving_facility"]),
+            "speciality": str(body["speciality"])[:100],
+            "priority": str(body["priority"])[:20],
+            "reason": str(body["reason"])[:300],
+            "summary": str(body.get("clinical_summary", "")),
+            "investigations": json.dumps(investigations),
+        }
+    except (ValueError, KeyError, TypeError):
+        return _error(422, "expected JSON with patient, referrer, receiving_facility, speciality, priority and reason")
+    params["id"] = uuid.uuid4()
+    params["ubrn"] = str(secrets.randbelow(9 * 10**11) + 10**11)
+    params["today"] = dt.datetime.now(LONDON).date()
+    with connection.cursor() as cursor:
+        cursor.execute(_referring_statement(), params)
+        written = cursor.rowcount
+    if not written:
+        return _error(404, "no such patient, referrer or hospital")
+    return JsonResponse({"id": str(params["id"]), "ubrn": params["ubrn"], "status": "new"}, status=201)
 
 
 def slots(request: HttpRequest) -> HttpResponse:

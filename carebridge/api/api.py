@@ -18,18 +18,19 @@ from django.views.decorators.cache import never_cache
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+from pydantic import ValidationError as PydanticValidationError
 
 from carebridge.access.rules import PatientAccess, Viewer, viewer_of, visible_patients
 from carebridge.access.selectors import patient_record_for
 from carebridge.accounts.models import User
-from carebridge.api import clinical, schemas
+from carebridge.api import clinical, referrals, schemas
 from carebridge.api.auth import BearerToken, actor_for, www_authenticate
 from carebridge.api.visibility import slots_facility_id
 from carebridge.audit.models import AuditObject
 from carebridge.audit.services import audit_search
 from carebridge.core import clock
 from carebridge.core.actor import Actor
-from carebridge.core.errors import NotFound, Refused
+from carebridge.core.errors import Invalid, NotFound, Refused
 from carebridge.core.nhs_number import normalise as normalise_nhs_number
 from carebridge.core.roles import ROLE_LABELS, role_of
 from carebridge.organisations.models import Clinician, Facility
@@ -47,6 +48,8 @@ issued on the server with `carebridge api-token USERNAME` and acts as that user.
 answer 404, as do records that do not exist (clinical records, to staff who are not clinicians). A slot
 someone else has just taken answers 409 with code `slot-taken`. A prescription the safety checks stop
 answers 422 with code `safety-warning` and its `warnings`; send it again with `overrides` to go ahead.
+Referrals are made, triaged, booked and closed under /api/referrals; their attachments travel in the
+JSON, base64-encoded, so those requests may be up to 22 MB.
 """
 
 MAX_LIMIT = 500
@@ -158,6 +161,8 @@ def _actor(request: HttpRequest) -> Actor:
 
 # Consultations, problems, allergies, prescriptions and repeat requests (carebridge/api/clinical.py).
 api.add_router("", clinical.router)
+# Referrals: made, triaged, booked, seen, and the arrival pack (carebridge/api/referrals.py).
+api.add_router("", referrals.router)
 
 
 REFUSALS = {403: schemas.Error, 404: schemas.Error, 409: schemas.Error, 422: schemas.Refusal}
@@ -324,6 +329,8 @@ def slots(
 )
 def patients(request: HttpRequest, nhs_number: str = "", last_name: str = "", date_of_birth: dt.date | None = None):
     """Only patients you may see are found; the search is recorded in the audit trail."""
+    if date_of_birth is not None:
+        clock.supported_day(date_of_birth)  # beyond the supported dates: 400 (core.middleware.InputLimits)
     number = normalise_nhs_number(nhs_number)
     if not number and not (last_name.strip() and date_of_birth):
         return Status(400, {"detail": "Give an NHS number, or a surname and a date of birth.", "code": "bad-request"})
@@ -487,9 +494,28 @@ def no_show(request: HttpRequest, appointment_id: str):
     "/appointments/{appointment_id}/complete",
     response={200: schemas.AppointmentOut, **REFUSALS},
     tags=["appointments"],
-    summary="The clinician: the appointment is done (status fulfilled)",
+    summary="The clinician: the appointment is done (status fulfilled); why, if never checked in",
+    # The body is optional (a checked-in patient's appointment needs none), so it is read by hand; this
+    # says what it may hold.
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": schemas.CompleteIn.model_json_schema()}},
+        }
+    },
 )
 def complete(request: HttpRequest, appointment_id: str):
     actor = _actor(request)
     found, _ = appointment_for(actor=actor, public_id=appointment_id)
-    return _appointment_out(_reloaded(services.appointment_complete(actor=actor, appointment=found)))
+    reason = _optional_reason(request)
+    return _appointment_out(_reloaded(services.appointment_complete(actor=actor, appointment=found, reason=reason)))
+
+
+def _optional_reason(request: HttpRequest) -> str:
+    """`reason` from a JSON body if one was sent; none (or any other kind of body) gives no reason."""
+    if request.content_type != "application/json" or not request.body:
+        return ""
+    try:
+        return schemas.CompleteIn.model_validate_json(request.body).reason
+    except PydanticValidationError as problem:
+        raise Invalid("Send the reason as text of at most 300 characters.", fields={"reason": str(problem)}) from None

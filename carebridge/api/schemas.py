@@ -106,6 +106,11 @@ class CancelIn(Schema):
     reason: str = Field("", max_length=300)
 
 
+class CompleteIn(Schema):
+    # Needed only when the patient was never checked in; the rules say so, in the same words as the web.
+    reason: str = Field("", max_length=300)
+
+
 # --- The clinical record and prescribing -----------------------------------------------------------------
 
 
@@ -270,3 +275,167 @@ class RepeatRequestOut(Schema):
     decided_by: Named | None
     decided_at: dt.datetime | None
     issued: uuid.UUID | None = Field(description="The prescription issued when it was approved")
+
+
+# --- Referrals -------------------------------------------------------------------------------------------
+
+
+class ReferralOut(Schema):
+    """A referral, cut to what the caller may see: for non-clinical staff its clinical content (reason,
+    summary, investigations, triage text, outcome) is empty and `clinical_content_withheld` is true."""
+
+    id: uuid.UUID
+    ubrn: str | None = Field(description="The 12-digit Unique Booking Reference Number; none for imported ones")
+    patient: Named
+    referrer: str = Field(description="Who referred, in words")
+    referring_clinician: Named | None = Field(description="None when received from a system naming no one here")
+    referring_facility: Named
+    receiving_facility: Named
+    receiving_clinician: Named | None
+    speciality: str = Field(description="The hospital service referred to")
+    priority: str = Field(description="routine, urgent, two_week_wait (non_urgent: imported only)")
+    priority_words: str
+    referral_date: dt.date
+    status: str = Field(
+        description="new, info_requested, pending, in_progress, completed, returned or rejected (the working state)"
+    )
+    status_words: str = Field(description="The state in words: staff words, or for the patient plain English")
+    fhir_status: str = Field(description="FHIR ServiceRequest.status: active, on-hold, completed or revoked")
+    reason: str
+    clinical_summary: str
+    investigations: list[str]
+    status_reason: str = Field(description="The advice, the reason for rejecting, or the information asked for")
+    triage_comment: str = Field(description="Why the priority changed at triage (clinicians only)")
+    triaged_by: Named | None
+    triaged_at: dt.datetime | None
+    outcome: str = Field(description="The consultant's outcome once the patient was seen")
+    completed_at: dt.datetime | None
+    appointment: uuid.UUID | None = Field(description="The hospital appointment booked for it")
+    appointment_at: dt.datetime | None
+    wait_days: int = Field(description="Days waited since the referral (until it closed)")
+    target_days: int = Field(description="Days within which a referral of this priority should be seen")
+    target_date: dt.date
+    is_breached: bool = Field(description="Still open, and waited longer than its target")
+    version: int = Field(description="+1 each time the referrer changes it")
+    clinical_content_withheld: bool = Field(description="True: cut for a viewer who may not see all of it")
+
+
+class ReferralEventOut(Schema):
+    at: dt.datetime
+    status: str
+    words: str
+    comment: str = Field(description="Clinical: advice, reasons, information (empty for non-clinical staff)")
+    by: str
+
+
+class ReferralDeliveryOut(Schema):
+    """How one message of the referral is going on one channel (no addresses)."""
+
+    channel: str = Field(description="Email or Electronic record")
+    status: str = Field(description="pending (waiting or retrying), sent, failed or given_up")
+    status_words: str
+    attempts: int
+    sent_at: dt.datetime | None
+    last_error: str
+    next_attempt_at: dt.datetime | None
+    given_up_reason: str
+
+
+class ReferralDocumentOut(Schema):
+    id: uuid.UUID
+    kind: str = Field(description="letter, attachment or clinic_letter")
+    filename: str
+    content_type: str
+    size: int = Field(description="Bytes")
+
+
+class ReferralDetailOut(Schema):
+    referral: ReferralOut
+    history: list[ReferralEventOut]
+    deliveries: list[ReferralDeliveryOut] = Field(description="Staff only; empty for the patient")
+    documents: list[ReferralDocumentOut] = Field(
+        description="Clinicians only; fetch each from /api/referrals/documents/{id}"
+    )
+
+
+class WorklistOut(Schema):
+    services: list[str] = Field(description="The hospital's services with open referrals")
+    referrals: list[ReferralOut] = Field(description="Most urgent first, then by the wait against the target")
+
+
+class PackMedicineOut(Schema):
+    id: uuid.UUID
+    medicine: str
+    dose: str
+    frequency: str
+    instructions: str
+    prescribed_on: dt.date
+    course: str
+
+
+class PackAllergyOut(Schema):
+    id: uuid.UUID
+    display: str
+    reaction: str
+    severity: str
+
+
+class PackProblemOut(Schema):
+    id: uuid.UUID
+    code: str
+    display: str
+    recorded_at: dt.datetime
+
+
+class ReferralPackOut(Schema):
+    """What the consultant needs when the referred patient arrives (clinicians who may see the record)."""
+
+    referral: ReferralOut
+    documents: list[ReferralDocumentOut]
+    medicines: list[PackMedicineOut] = Field(description="Current medicines")
+    allergies: list[PackAllergyOut]
+    problems: list[PackProblemOut] = Field(description="Active problems")
+
+
+class AttachmentIn(Schema):
+    filename: str = Field(max_length=300)
+    content_base64: str = Field(description="The file's bytes, base64-encoded: a PDF, PNG or JPEG of at most 5 MB")
+
+
+class ReferralIn(Schema):
+    patient: uuid.UUID
+    receiving_facility: uuid.UUID = Field(description="The hospital referred to")
+    speciality: str = Field(description="A service the hospital offers (Cardiology, ...)")
+    receiving_clinician: uuid.UUID | None = Field(None, description="A named consultant at that hospital")
+    priority: str = Field(description="routine, urgent or two_week_wait")
+    reason: str = Field(max_length=1000)
+    clinical_summary: str = ""
+    investigations: list[str] = Field(default_factory=list, description="The investigations requested")
+    consultation: uuid.UUID | None = Field(None, description="The consultation it was made from")
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, description="At most 10 files of at most 5 MB each, 15 MB together"
+    )
+
+
+class InformationIn(Schema):
+    information: str
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+
+
+class TriageIn(Schema):
+    decision: str = Field(description="accept, return_with_advice, reject or request_information")
+    text: str = Field("", description="The advice, the reason for rejecting, or the information needed")
+    priority: str | None = Field(None, description="A new priority: routine, urgent or two_week_wait")
+    comment: str = Field("", description="Why the priority changes")
+    consultant: uuid.UUID | None = Field(None, description="Accept to a named consultant at this hospital")
+
+
+class ReferralBookingIn(Schema):
+    slot: uuid.UUID = Field(description="A free slot at the receiving hospital")
+    appointment_type: str = ""
+    reason: str = Field("", max_length=300)
+
+
+class OutcomeIn(Schema):
+    outcome: str
+    clinic_letter: str = Field(description="The letter to the GP, in words (sent as a PDF)")
