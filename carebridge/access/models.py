@@ -54,6 +54,15 @@ class CareRelationship(models.Model):
         return f"{self.get_kind_display()} {self.source_id}"
 
 
+class ReviewOutcome(models.TextChoices):
+    """What the privacy officer concluded about an emergency access."""
+
+    APPROPRIATE = "appropriate", "Appropriate"
+    INAPPROPRIATE = "inappropriate", "Inappropriate"
+    # Not concluded yet: the grant stays on the review list until a later review settles it.
+    NEEDS_FOLLOW_UP = "needs_follow_up", "Needs follow-up"
+
+
 class BreakGlassAccess(models.Model):
     """A clinician opened a record outside their relationships, giving a reason. Reviewed by privacy."""
 
@@ -66,6 +75,9 @@ class BreakGlassAccess(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # "" for a grant not reviewed yet, and for those reviewed before outcomes were recorded.
+    review_outcome = models.CharField(max_length=20, choices=ReviewOutcome.choices, blank=True)
+    # Every review's note, oldest first, each dated: a follow-up adds to the record, never replaces it.
     review_note = models.TextField(blank=True)
 
     class Meta:

@@ -9,7 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 
-from carebridge.access.models import BreakGlassAccess
+from carebridge.access.models import BreakGlassAccess, ReviewOutcome
 from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.refusals import refusals_audited
 from carebridge.audit.services import audit_record
@@ -65,33 +65,49 @@ def break_glass_open(*, actor: Actor, nhs_number_text: str, reason: str) -> Brea
 
 @refusals_audited(AuditObject.BREAK_GLASS)
 @transaction.atomic
-def break_glass_review(*, actor: Actor, grant_id: int, note: str) -> BreakGlassAccess:
-    """The privacy officer records that an emergency access was reviewed, and what they concluded."""
+def break_glass_review(*, actor: Actor, grant_id: int, outcome: str, note: str) -> BreakGlassAccess:
+    """The privacy officer records what they concluded about an emergency access: appropriate,
+    inappropriate, or needs follow-up, with a note (required unless the access was appropriate).
+
+    A grant that needs follow-up is reviewed again later, until it is settled one way or the other; a
+    settled grant is not reviewed again. Each review adds its dated note to the grant and is audited.
+    """
     if role_of(actor.user) != Role.PRIVACY_OFFICER:
         raise NotPermitted("Only the privacy officer reviews emergency access.")
     note = note.strip()
-    if not note:
-        raise Invalid(
-            "Write what you concluded.",
-            fields={"note": "Write what you concluded, for example 'Appropriate: A&E attendance'."},
+    errors: dict[str, str] = {}
+    if outcome not in ReviewOutcome.values:
+        errors["outcome"] = "Choose whether the access was appropriate, inappropriate, or needs follow-up."
+    elif not note and outcome != ReviewOutcome.APPROPRIATE:
+        errors["note"] = (
+            "Write why the access was inappropriate, and what happens next."
+            if outcome == ReviewOutcome.INAPPROPRIATE
+            else "Write what needs following up, and with whom."
         )
+    if errors:
+        raise Invalid(" ".join(errors.values()), fields=errors)
     grant = BreakGlassAccess.objects.select_for_update().filter(pk=grant_id).first()
     if grant is None:
         raise NotFound("No such emergency access.")
-    if grant.reviewed_at is not None:
+    if grant.reviewed_at is not None and grant.review_outcome != ReviewOutcome.NEEDS_FOLLOW_UP:
         raise Invalid(
-            "This access has already been reviewed.", fields={"note": "This access has already been reviewed."}
+            "This access has already been reviewed.", fields={"outcome": "This access has already been reviewed."}
         )
+    now = clock.now()
+    label = ReviewOutcome(outcome).label
+    entry = f"{now.astimezone(clock.LONDON):%d %b %Y}, {label}" + (f": {note}" if note else "")
     grant.reviewed_by = actor.user
-    grant.reviewed_at = clock.now()
-    grant.review_note = note
-    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    grant.reviewed_at = now
+    grant.review_outcome = outcome
+    grant.review_note = f"{grant.review_note}\n{entry}" if grant.review_note else entry
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_outcome", "review_note"])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         object_type=AuditObject.BREAK_GLASS,
         object_id=str(grant.pk),
         patient_id=grant.patient_id,
-        reason=note,
+        reason=note or label,
+        detail={"review_outcome": outcome, "clinician": grant.clinician_user_id},
     )
     return grant

@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from carebridge.accounts.models import User
+from carebridge.core.forms import PlainMessages
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(PlainMessages, AuthenticationForm):
     error_messages = {
         "invalid_login": "The username or password is not right. Check them and try again.",
         "inactive": "This account has been closed. Ask your practice or facility manager.",
@@ -29,3 +31,16 @@ def lockout_username(request, credentials: dict | None) -> str:
     """The name django-axes counts failures against: as the form reads it, so 'GP' and 'gp' share a count."""
     typed = (credentials or {}).get("username") or request.POST.get("username", "")
     return typed.strip().lower()
+
+
+class PasswordResetRequestForm(PlainMessages, forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        help_text="The email address your surgery has for you. We will email you a link to choose a new password.",
+        max_length=254,
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+        },
+        widget=forms.EmailInput(attrs={"class": "nhsuk-input", "autocomplete": "email", "spellcheck": "false"}),
+    )

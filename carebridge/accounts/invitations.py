@@ -40,6 +40,11 @@ class LinkState(StrEnum):
 class PortalInvitationTokens(PasswordResetTokenGenerator):
     key_salt = "carebridge.accounts.invitations.PortalInvitationTokens"
 
+    @property
+    def valid_for(self) -> dt.timedelta:
+        """How long a link works after it is made."""
+        return VALID_FOR
+
     def _now(self) -> dt.datetime:
         # Django counts in naive datetimes; ours are UTC, from the one clock, so tests can move time.
         return clock.now().astimezone(dt.UTC).replace(tzinfo=None)
@@ -60,7 +65,7 @@ class PortalInvitationTokens(PasswordResetTokenGenerator):
             for secret in [self.secret, *self.secret_fallbacks]
         ):
             return LinkState.USED if user.has_usable_password() else LinkState.INVALID
-        if self._now() - issued_at > VALID_FOR:
+        if self._now() - issued_at > self.valid_for:
             return LinkState.EXPIRED
         return LinkState.VALID
 

@@ -1,17 +1,20 @@
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carebridge.accounts.forms import SignInForm
+from carebridge.accounts.forms import PasswordResetRequestForm, SignInForm
 from carebridge.accounts.invitations import InvitationNoLongerValid, portal_invitation_accept, portal_invitation_tokens
 from carebridge.accounts.models import AccountKind
+from carebridge.accounts.password_reset import password_reset_complete, password_reset_request, password_reset_tokens
 from carebridge.accounts.staff_invitations import INVITED_KINDS, staff_invitation_accept, staff_invitation_tokens
 from carebridge.audit.services import audit_sign_in, audit_sign_in_failed, audit_sign_out
 from carebridge.core.actor import Actor, client_ip
+from carebridge.core.forms import name_the_fields
 from carebridge.core.roles import Role, role_of
 
 # Which home page each role lands on. Patients go straight to their own record.
@@ -83,6 +86,7 @@ class PortalSetPasswordForm(SetPasswordForm):
         for field in self.fields.values():
             field.widget.attrs["class"] = "nhsuk-input"
             field.widget.attrs["autocomplete"] = "new-password"
+        name_the_fields(self)  # after the labels are set, so the messages use them
 
 
 class PortalInvitationView(auth_views.PasswordResetConfirmView):
@@ -169,4 +173,63 @@ class StaffInvitationView(PortalInvitationView):
             if token == self.reset_url_token:
                 token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN)
             context["link_state"] = staff_invitation_tokens.state(self.user, token)
+        return context
+
+
+# --- "Forgotten your password?": a patient resets theirs with an emailed link (password_reset.py) -----
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_request_view(request):
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        password_reset_request(actor=Actor.from_request(request), address=form.cleaned_data["email"])
+        # The same page whatever was typed: it must not tell anyone whether an address has a login.
+        return redirect("accounts:password_reset_sent")
+    return render(request, "accounts/password_reset_request.html", {"form": form})
+
+
+@require_GET
+def password_reset_sent(request):
+    return render(request, "accounts/password_reset_sent.html")
+
+
+class PasswordResetSetView(PortalInvitationView):
+    """The link from the password reset email: as the invitation's page, for a patient's login in use."""
+
+    template_name = "accounts/password_reset_set.html"
+    token_generator = password_reset_tokens
+
+    def get_user(self, uidb64):
+        user = super(PortalInvitationView, self).get_user(uidb64)
+        if user is None or user.kind != AccountKind.PATIENT or not user.is_active:
+            return None
+        return user
+
+    def form_valid(self, form):
+        token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
+        actor = Actor(user=self.user, channel="web", ip_address=client_ip(self.request))
+        try:
+            user = password_reset_complete(
+                actor=actor, user=self.user, token=token, password=form.cleaned_data["new_password1"]
+            )
+        except InvitationNoLongerValid:
+            self.validlink = False
+            return self.render_to_response(self.get_context_data())
+        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        audit_sign_in(actor=Actor.from_request(self.request))
+        messages.success(self.request, "Your password has been changed. Use it the next time you sign in.")
+        return redirect("records:my_record")
+
+    def get_context_data(self, **kwargs):
+        context = super(PortalInvitationView, self).get_context_data(**kwargs)
+        context["valid_minutes"] = int(password_reset_tokens.valid_for.total_seconds() // 60)
+        if not self.validlink:
+            token = self.kwargs.get("token")
+            if token == self.reset_url_token:
+                token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN)
+            context["link_state"] = password_reset_tokens.state(self.user, token)
+        else:
+            context["username"] = self.user.username
         return context

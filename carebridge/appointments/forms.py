@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django import forms
 
 from carebridge.core import clock
+from carebridge.core.forms import NHSDateField, PlainMessages
 from carebridge.organisations.models import Clinician
 from carebridge.scheduling.models import Weekday
 
@@ -22,13 +23,6 @@ COMMON_APPOINTMENT_TYPES = [
 ]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
 class TimeInput(forms.TimeInput):
     input_type = "time"
 
@@ -40,6 +34,8 @@ def _styled(form: forms.Form) -> None:
     """The NHS.UK class for each kind of input; radios and checkboxes are laid out by the template."""
     for field in form.fields.values():
         widget = field.widget
+        if isinstance(field, NHSDateField):
+            continue  # the NHS.UK date input's three boxes carry their own classes
         if isinstance(widget, forms.RadioSelect):
             widget.attrs.setdefault("class", "nhsuk-radios__input")
         elif isinstance(widget, forms.CheckboxSelectMultiple):
@@ -48,7 +44,7 @@ def _styled(form: forms.Form) -> None:
             widget.attrs.setdefault("class", "nhsuk-select")
         elif isinstance(widget, forms.Textarea):
             widget.attrs.setdefault("class", "nhsuk-textarea")
-        elif isinstance(widget, (DateInput, TimeInput)):
+        elif isinstance(widget, TimeInput):
             widget.attrs.setdefault("class", "nhsuk-input nhsuk-input--width-10")
         else:
             widget.attrs.setdefault("class", "nhsuk-input")
@@ -56,7 +52,7 @@ def _styled(form: forms.Form) -> None:
 
 def _with_default(data, name: str, day: dt.date):
     """A GET form's data with a date filled in when none was given, so the page shows which day it is."""
-    if data is None or data.get(name):
+    if data is None or data.get(name) or any(data.get(f"{name}_{part}") for part in ("day", "month", "year")):
         return data
     data = data.copy()
     data[name] = day.isoformat()
@@ -67,16 +63,11 @@ def _clinician_choices(clinicians: Iterable[Clinician], empty_label: str) -> lis
     return [("", empty_label), *((str(clinician.public_id), clinician.display_name) for clinician in clinicians)]
 
 
-class SlotSearchForm(forms.Form):
+class SlotSearchForm(PlainMessages, forms.Form):
     """Which free times to show: a GET form, so every search has its own address."""
 
     clinician = forms.ChoiceField(label="Clinician", required=False)
-    from_date = forms.DateField(
-        label="From",
-        required=False,
-        widget=DateInput,
-        error_messages={"invalid": "Enter the date as a real date, for example 30/11/2026."},
-    )
+    from_date = NHSDateField(label="From", required=False, help_text="For example, 30 11 2026")
     appointment_type = forms.ChoiceField(label="Type of appointment", required=False)
 
     def __init__(self, data=None, *, clinicians: Iterable[Clinician], types: list[str] | None):
@@ -96,7 +87,7 @@ class SlotSearchForm(forms.Form):
         return day
 
 
-class BookingForm(forms.Form):
+class BookingForm(PlainMessages, forms.Form):
     appointment_type = forms.ChoiceField(
         label="Type of appointment",
         widget=forms.RadioSelect,
@@ -113,14 +104,17 @@ class BookingForm(forms.Form):
         },
     )
 
-    def __init__(self, data=None, *, types: list[str], initial_type: str = ""):
-        initial = {"appointment_type": initial_type if initial_type in types else (types[0] if len(types) == 1 else "")}
+    def __init__(self, data=None, *, types: list[str], initial_type: str = "", initial_reason: str = ""):
+        initial = {
+            "appointment_type": initial_type if initial_type in types else (types[0] if len(types) == 1 else ""),
+            "reason": initial_reason,
+        }
         super().__init__(data, initial=initial)
         self.fields["appointment_type"].choices = [(name, name) for name in types]
         _styled(self)
 
 
-class CancelForm(forms.Form):
+class CancelForm(PlainMessages, forms.Form):
     reason = forms.CharField(
         label="Why is the appointment being cancelled?",
         max_length=300,
@@ -137,13 +131,8 @@ class CancelForm(forms.Form):
         _styled(self)
 
 
-class DayListForm(forms.Form):
-    date = forms.DateField(
-        label="Date",
-        required=False,
-        widget=DateInput,
-        error_messages={"invalid": "Enter the date as a real date, for example 30/11/2026."},
-    )
+class DayListForm(PlainMessages, forms.Form):
+    date = NHSDateField(label="Date", required=False, help_text="For example, 30 11 2026")
     clinician = forms.ChoiceField(label="Clinician", required=False)
 
     def __init__(self, data=None, *, clinicians: Iterable[Clinician] | None = None):
@@ -163,6 +152,22 @@ class DayListForm(forms.Form):
         if self.is_bound and self.is_valid() and "clinician" in self.cleaned_data:
             return self.cleaned_data["clinician"]
         return ""
+
+
+class CompleteForm(forms.Form):
+    """Why an appointment the patient was never checked in for is done: the service requires it."""
+
+    reason = forms.CharField(
+        label="Why is this appointment done without the patient being checked in?",
+        max_length=300,
+        help_text="For example 'Seen by telephone' or 'Seen straight away, reception not told'.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the appointment is done without the patient being checked in."},
+    )
+
+    def __init__(self, data=None):
+        super().__init__(data)
+        _styled(self)
 
 
 # --- Schedules (facility managers) ----------------------------------------------------------------------
@@ -196,7 +201,7 @@ def format_opening_intervals(intervals: Iterable[tuple[dt.time, dt.time]]) -> st
     return ", ".join(f"{opens:%H:%M}-{closes:%H:%M}" for opens, closes in intervals)
 
 
-class OpeningHoursForm(forms.Form):
+class OpeningHoursForm(PlainMessages, forms.Form):
     """One line per weekday, as people write opening hours on a door."""
 
     def __init__(self, data=None, *, current: dict[int, list[tuple[dt.time, dt.time]]]):
@@ -229,7 +234,7 @@ class OpeningHoursForm(forms.Form):
         return data
 
 
-class SessionForm(forms.Form):
+class SessionForm(PlainMessages, forms.Form):
     clinician = forms.ChoiceField(label="Clinician", error_messages={"required": "Choose the clinician."})
     weekday = forms.TypedChoiceField(label="Day of the week", coerce=int, choices=Weekday.choices)
     start_time = forms.TimeField(
@@ -269,12 +274,8 @@ class SessionForm(forms.Form):
         max_length=300,
         help_text="Separate several with commas, for example: Smear test, Blood test",
     )
-    valid_from = forms.DateField(
-        label="First day (optional)",
-        required=False,
-        widget=DateInput,
-        help_text="Leave blank to start today.",
-        error_messages={"invalid": "Enter the first day as a real date."},
+    valid_from = NHSDateField(
+        label="First day (optional)", required=False, help_text="Leave blank to start today. For example, 4 1 2027"
     )
 
     def __init__(self, data=None, *, clinicians: Iterable[Clinician], initial_clinician: str = ""):
@@ -291,12 +292,11 @@ class SessionForm(forms.Form):
         return chosen
 
 
-class SessionEndForm(forms.Form):
-    last_day = forms.DateField(
+class SessionEndForm(PlainMessages, forms.Form):
+    last_day = NHSDateField(
         label="Last day the session runs",
-        widget=DateInput,
-        help_text="Booked appointments after this day are listed for rebooking, not cancelled.",
-        error_messages={"required": "Enter the last day.", "invalid": "Enter the last day as a real date."},
+        help_text="Booked appointments after this day are listed for rebooking, not cancelled. For example, 31 1 2027",
+        error_messages={"required": "Enter the last day the session runs"},
     )
 
     def __init__(self, *args, **kwargs):
@@ -304,12 +304,10 @@ class SessionEndForm(forms.Form):
         _styled(self)
 
 
-class ExceptionForm(forms.Form):
+class ExceptionForm(PlainMessages, forms.Form):
     clinician = forms.ChoiceField(label="Who is away", required=False)
-    first_day = forms.DateField(
-        label="First day",
-        widget=DateInput,
-        error_messages={"required": "Enter the first day.", "invalid": "Enter the first day as a real date."},
+    first_day = NHSDateField(
+        label="First day", help_text="For example, 24 12 2026", error_messages={"required": "Enter the first day"}
     )
     from_time = forms.TimeField(
         label="From (optional)",
@@ -317,10 +315,8 @@ class ExceptionForm(forms.Form):
         widget=TimeInput,
         error_messages={"invalid": "Enter the time as, for example, 13:00."},
     )
-    last_day = forms.DateField(
-        label="Last day",
-        widget=DateInput,
-        error_messages={"required": "Enter the last day.", "invalid": "Enter the last day as a real date."},
+    last_day = NHSDateField(
+        label="Last day", help_text="For example, 2 1 2027", error_messages={"required": "Enter the last day"}
     )
     until_time = forms.TimeField(
         label="Until (optional)",

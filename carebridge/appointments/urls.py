@@ -22,6 +22,9 @@ urlpatterns = [
     path("<uuid:appointment_id>/did-not-attend/", views.no_show, name="no_show"),
     path("my-day/", views.my_day, name="my_day"),
     path("<uuid:appointment_id>/done/", views.complete, name="complete"),
+    path("<uuid:appointment_id>/undo/", views.undo_outcome, name="undo_outcome"),
+    path("to-close/", views.to_close, name="to_close"),
+    path("<uuid:appointment_id>/close/", views.close_appointment, name="close_appointment"),
     # Facility managers
     path("schedules/", views.schedules, name="schedules"),
     path("schedules/opening-hours/", views.opening_hours, name="opening_hours"),

@@ -24,12 +24,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carebridge.access.rules import Action, PatientAccess, permits, visible_patients
+from carebridge.access.rules import Action, PatientAccess, permits, viewer_of, visible_patients
 from carebridge.access.selectors import patient_record_for, require_permitted
 from carebridge.appointments.forms import (
     COMMON_APPOINTMENT_TYPES,
     BookingForm,
     CancelForm,
+    CompleteForm,
     DayListForm,
     ExceptionForm,
     OpeningHoursForm,
@@ -46,6 +47,8 @@ from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, ro
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients import services as patient_services
 from carebridge.patients.models import Patient
+from carebridge.referrals.hospital_views import referral_checked_in
+from carebridge.referrals.selectors import referrals_for_appointments
 from carebridge.scheduling import selectors, services
 from carebridge.scheduling.errors import SlotUnavailable
 from carebridge.scheduling.models import Appointment, AppointmentStatus, ClinicianSession, Slot, Weekday
@@ -178,6 +181,10 @@ def _slot_page(
     earlier_url = later_url = ""
     if form.is_valid():
         first_day = form.cleaned_data["from_date"]
+        if any(name.startswith("from_date_") for name in search):
+            # Typed into the three date boxes: every link onward carries the day as one value.
+            search = search.copy()
+            search["from_date"] = first_day.isoformat()
         chosen = form.cleaned_data["clinician"]
         clinician_id = next((c.pk for c in clinicians if str(c.public_id) == chosen), None) if chosen else None
         slots = selectors.free_slots(
@@ -320,6 +327,27 @@ def _booking_picker(booking: _Booking) -> _SlotPicker:
     )
 
 
+# What was typed for a booking whose time was taken meanwhile, kept for the next time chosen so the person
+# need not type it again. In the session, not in the address: the reason is about the patient's health.
+_TYPED_BOOKING_KEY = "scheduling.typed_booking"
+
+
+def _keep_typed_booking(request: HttpRequest, booking: _Booking, typed: dict[str, Any] | None) -> None:
+    if typed is None:
+        request.session.pop(_TYPED_BOOKING_KEY, None)
+        return
+    request.session[_TYPED_BOOKING_KEY] = {
+        "patient": str(booking.patient.public_id),
+        "appointment_type": typed.get("appointment_type", ""),
+        "reason": typed.get("reason", ""),
+    }
+
+
+def _typed_booking(request: HttpRequest, booking: _Booking) -> dict[str, str]:
+    typed = request.session.get(_TYPED_BOOKING_KEY) or {}
+    return typed if typed.get("patient") == str(booking.patient.public_id) else {}
+
+
 @require_GET
 @login_required
 def book(request: HttpRequest, patient_id: uuid.UUID | None = None) -> HttpResponse:
@@ -336,10 +364,12 @@ def book_confirm(request: HttpRequest, slot_id: uuid.UUID, patient_id: uuid.UUID
     search = _search_from(request)
     if request.method == "GET" and _taken(slot):
         return _slot_page(request, picker, search, refusal=SlotUnavailable().message)
+    typed_before = _typed_booking(request, booking)
     form = BookingForm(
         request.POST if request.method == "POST" else None,
         types=slot.appointment_types or COMMON_APPOINTMENT_TYPES,
-        initial_type=search.get("appointment_type", ""),
+        initial_type=typed_before.get("appointment_type") or search.get("appointment_type", ""),
+        initial_reason=typed_before.get("reason", ""),
     )
     # A form sent back with something to correct answers 422, as the APIs do for the same mistake.
     status = 422 if request.method == "POST" else 200
@@ -353,11 +383,13 @@ def book_confirm(request: HttpRequest, slot_id: uuid.UUID, patient_id: uuid.UUID
                 reason=form.cleaned_data["reason"],
             )
         except SlotUnavailable as taken:
+            _keep_typed_booking(request, booking, form.cleaned_data)
             return _slot_page(request, picker, search, refusal=taken.message, status=taken.status)
         except Invalid as problem:
             add_to_form(form, problem)
             status = problem.status
         else:
+            _keep_typed_booking(request, booking, None)
             who = "Your" if booking.by_patient else f"{booking.patient.full_name}'s"
             messages.success(
                 request,
@@ -587,6 +619,7 @@ def _render_day_list(request: HttpRequest, form: DayListForm, refusal: str = "",
             "appointment": appointment,
             "can_check_in": appointment.status == AppointmentStatus.BOOKED and day == today,
             "can_mark_no_show": appointment.status == AppointmentStatus.BOOKED and appointment.starts_at <= now,
+            "can_undo": _undoable_today(appointment, (AppointmentStatus.ARRIVED, AppointmentStatus.NOSHOW)),
         }
         for appointment in appointments
     ]
@@ -602,6 +635,7 @@ def _render_day_list(request: HttpRequest, form: DayListForm, refusal: str = "",
             "clinician": clinician,
             "rows": rows,
             "rebooking": rebooking,
+            "to_close": selectors.appointments_to_close(facility_id=facility.pk).count(),
             "is_today": day == today,
             "list_query": urlencode({"date": day.isoformat(), **({"clinician": chosen} if chosen else {})}),
         },
@@ -622,7 +656,13 @@ def day(request: HttpRequest) -> HttpResponse:
 
 
 def _front_desk_action(
-    request: HttpRequest, appointment_id: uuid.UUID, *, purpose: str, change: Callable[..., Appointment], done: str
+    request: HttpRequest,
+    appointment_id: uuid.UUID,
+    *,
+    purpose: str,
+    change: Callable[..., Appointment],
+    done: str,
+    then: Callable[[HttpRequest, Appointment], None] | None = None,
 ) -> HttpResponse:
     # Who may check in or record a missed appointment is the service's question (403 for anyone else).
     appointment, _ = appointment_for(actor=Actor.from_request(request), public_id=appointment_id, purpose=purpose)
@@ -636,6 +676,8 @@ def _front_desk_action(
         request,
         done.format(name=appointment.patient.full_name, time=f"{appointment.starts_at.astimezone(clock.LONDON):%H:%M}"),
     )
+    if then is not None:
+        then(request, appointment)
     back_to = urlencode({"date": form.day().isoformat(), "clinician": form.clinician_public_id()})
     return redirect(f"{reverse('scheduling:day')}?{back_to}")
 
@@ -649,6 +691,8 @@ def check_in(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
         purpose="check in",
         change=services.appointment_check_in,
         done="{name} is checked in for {time}.",
+        # A referred patient: the referral's administrative facts, and who has its pack.
+        then=referral_checked_in,
     )
 
 
@@ -674,12 +718,16 @@ def _render_my_day(request: HttpRequest, form: DayListForm, refusal: str = "", s
         request, selectors.day_list(facility_id=clinician.workplace_id, day=day, clinician_id=clinician.pk)
     )
     _list_audited(request, AuditObject.CLINICIAN_DAY, clinician.workplace, appointments, date=day.isoformat())
+    # The referral each appointment is for, if any (one query for the list): its priority, wait and pack.
+    referrals = referrals_for_appointments([appointment.pk for appointment in appointments], viewer_of(request.user))
     today = clock.today()
     rows = [
         {
             "appointment": appointment,
+            "referral": referrals.get(appointment.pk),
             "can_complete": appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
             and day == today,
+            "can_undo": _undoable_today(appointment, (AppointmentStatus.FULFILLED,)),
         }
         for appointment in appointments
     ]
@@ -706,18 +754,161 @@ def my_day(request: HttpRequest) -> HttpResponse:
     return _render_my_day(request, DayListForm(request.GET))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def complete(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    # Only the appointment's clinician may: the service says so (403) to anyone else.
-    appointment, _ = appointment_for(actor=Actor.from_request(request), public_id=appointment_id, purpose="mark done")
-    form = DayListForm(request.POST)
+    """Mark done. A checked-in patient's appointment is done in one press on My day; one the patient was
+    never checked in for asks why first (this page), and the service will not take it without."""
+    # Only the appointment's clinician may: the service says so (403) to anyone else, and the form is not
+    # offered to them either.
+    if request.method == "POST":
+        appointment, _ = appointment_for(
+            actor=Actor.from_request(request), public_id=appointment_id, purpose="mark done"
+        )
+    else:
+        appointment, _ = _appointment_to_change(request, appointment_id, purpose="mark done", action=Action.COMPLETE)
+    day_form = DayListForm(request.POST if request.method == "POST" else request.GET)
+    form = CompleteForm(request.POST if request.method == "POST" and "reason" in request.POST else None)
+    status = 200
+    if request.method == "POST":
+        reason = form.cleaned_data["reason"] if form.is_bound and form.is_valid() else ""
+        try:
+            services.appointment_complete(actor=Actor.from_request(request), appointment=appointment, reason=reason)
+        except Invalid as problem:
+            if "reason" not in problem.fields:
+                return _render_my_day(request, day_form, refusal=problem.message, status=problem.status)
+            form = CompleteForm(request.POST)
+            form.is_valid()
+            add_to_form(form, problem)
+            status = problem.status
+        else:
+            messages.success(request, f"The appointment with {appointment.patient.full_name} is marked as done.")
+            return redirect(f"{reverse('scheduling:my_day')}?{urlencode({'date': day_form.day().isoformat()})}")
+    elif appointment.status != AppointmentStatus.BOOKED:
+        # Checked in already: nothing to ask, the button on My day does it.
+        return redirect(f"{reverse('scheduling:my_day')}?{urlencode({'date': day_form.day().isoformat()})}")
+    return render(
+        request,
+        "scheduling/complete.html",
+        {"appointment": appointment, "patient": appointment.patient, "form": form, "day": day_form.day()},
+        status=status,
+    )
+
+
+# --- Taking back an outcome, and closing earlier days ---------------------------------------------------------
+
+
+def _undoable_today(appointment: Appointment, statuses: tuple[str, ...]) -> bool:
+    recorded = appointment.outcome_recorded_at
+    return (
+        appointment.status in statuses
+        and recorded is not None
+        and recorded.astimezone(clock.LONDON).date() == clock.today()
+    )
+
+
+_UNDONE_WORDS = {
+    AppointmentStatus.ARRIVED: "The check-in of {name} is undone.",
+    AppointmentStatus.NOSHOW: "{name} is no longer recorded as not attending.",
+    AppointmentStatus.FULFILLED: "The appointment with {name} is no longer marked as done.",
+}
+
+
+@require_POST
+@login_required
+def undo_outcome(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    """Take back a check-in, did-not-attend or done recorded today. Back to the list it was pressed on."""
+    actor = Actor.from_request(request)
+    appointment, _ = appointment_for(actor=actor, public_id=appointment_id, purpose="undo an outcome")
+    was = appointment.status
+    back_to_my_day = request.POST.get("from") == "my-day"
+    back_to_close = request.POST.get("from") == "to-close"
     try:
-        services.appointment_complete(actor=Actor.from_request(request), appointment=appointment)
+        services.appointment_undo_outcome(actor=actor, appointment=appointment)
     except Invalid as problem:
-        return _render_my_day(request, form, refusal=problem.message, status=problem.status)
-    messages.success(request, f"The appointment with {appointment.patient.full_name} is marked as done.")
-    return redirect(f"{reverse('scheduling:my_day')}?{urlencode({'date': form.day().isoformat()})}")
+        if back_to_my_day:
+            return _render_my_day(request, DayListForm(request.POST), refusal=problem.message, status=problem.status)
+        if back_to_close:
+            return _render_to_close(request, refusal=problem.message, status=problem.status)
+        form = DayListForm(request.POST, clinicians=_clinicians_at(_staff_facility(request.user)))
+        return _render_day_list(request, form, refusal=problem.message, status=problem.status)
+    messages.success(request, _UNDONE_WORDS.get(was, "Undone.").format(name=appointment.patient.full_name))
+    if back_to_close:
+        return redirect("scheduling:to_close")
+    form = DayListForm(request.POST)
+    if back_to_my_day:
+        return redirect(f"{reverse('scheduling:my_day')}?{urlencode({'date': form.day().isoformat()})}")
+    query = urlencode({"date": form.day().isoformat(), "clinician": request.POST.get("clinician", "")})
+    return redirect(f"{reverse('scheduling:day')}?{query}")
+
+
+# How many of a facility's unclosed appointments one page shows; the rest wait for the next.
+TO_CLOSE_PAGE = 200
+
+
+def _render_to_close(request: HttpRequest, refusal: str = "", status: int = 200) -> HttpResponse:
+    facility = _staff_facility(request.user)
+    waiting = selectors.appointments_to_close(facility_id=facility.pk).filter(
+        patient__in=visible_patients(Patient.objects.all(), request.user)
+    )
+    appointments = list(waiting[:TO_CLOSE_PAGE])
+    _list_audited(request, AuditObject.DAY_LIST, facility, appointments, list="to close")
+    return render(
+        request,
+        "scheduling/to_close.html",
+        {
+            "facility": facility,
+            "appointments": appointments,
+            "total": waiting.count(),
+            "form": _refusal_form(refusal) if refusal else None,
+            "recent": _closed_today(request, facility),
+        },
+        status=status,
+    )
+
+
+def _closed_today(request: HttpRequest, facility: Facility) -> list[Appointment]:
+    """Earlier days' appointments closed today, so a mistake can be taken back while the day lasts."""
+    start_of_today = clock.london_datetime(clock.today(), dt.time.min)
+    closed = Appointment.objects.filter(
+        facility=facility,
+        starts_at__lt=start_of_today,
+        outcome_recorded_at__gte=start_of_today,
+        status__in=(AppointmentStatus.FULFILLED, AppointmentStatus.NOSHOW),
+    ).select_related("patient", "clinician")
+    return _visible(request, closed.order_by("-outcome_recorded_at"))
+
+
+@require_GET
+@login_required
+def to_close(request: HttpRequest) -> HttpResponse:
+    """Reception's list of earlier days' appointments with no outcome, to record what happened."""
+    _require_role(request, STAFF_ROLES, AuditObject.DAY_LIST)
+    return _render_to_close(request)
+
+
+@require_POST
+@login_required
+def close_appointment(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    """Record an earlier day's outcome: attended, or did not attend."""
+    _require_role(request, STAFF_ROLES, AuditObject.DAY_LIST)
+    actor = Actor.from_request(request)
+    appointment, _ = appointment_for(actor=actor, public_id=appointment_id, purpose="close an appointment")
+    attended = request.POST.get("outcome") == "attended"
+    change = services.appointment_record_attended if attended else services.appointment_mark_no_show
+    try:
+        change(actor=actor, appointment=appointment)
+    except Invalid as problem:
+        return _render_to_close(request, refusal=problem.message, status=problem.status)
+    when = _when(appointment.starts_at)
+    name = appointment.patient.full_name
+    messages.success(
+        request,
+        f"{name}'s appointment on {when} is recorded as attended."
+        if attended
+        else f"{name} is recorded as not attending on {when}.",
+    )
+    return redirect("scheduling:to_close")
 
 
 # --- Facility managers: schedules ---------------------------------------------------------------------------

@@ -4,13 +4,14 @@ from django import forms
 
 from carebridge.clinical import codes
 from carebridge.clinical.models import AllergySeverity
+from carebridge.core.forms import PlainMessages
 
 
 def _textarea(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": rows})
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(PlainMessages, forms.Form):
     symptoms = forms.CharField(
         label="What the patient describes",
         help_text="Their symptoms in their own words: what, since when, what makes it better or worse.",
@@ -48,7 +49,7 @@ class ConsultationForm(forms.Form):
         return cleaned
 
 
-class AllergyForm(forms.Form):
+class AllergyForm(PlainMessages, forms.Form):
     substance = forms.ChoiceField(
         label="Substance or drug class",
         required=False,

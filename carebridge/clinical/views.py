@@ -106,6 +106,9 @@ def consultation(request: HttpRequest, consultation_id: uuid.UUID) -> HttpRespon
     prescribe_url = ""
     if not access.is_own_record and permits(access, request.user, Action.PRESCRIBE):
         prescribe_url = f"{reverse('prescribing:new', args=[access.patient.public_id])}?consultation={found.public_id}"
+    refer_url = ""
+    if not access.is_own_record and permits(access, request.user, Action.REFER):
+        refer_url = f"{reverse('referrals:new', args=[access.patient.public_id])}?consultation={found.public_id}"
     return render(
         request,
         "clinical/consultation.html",
@@ -116,6 +119,7 @@ def consultation(request: HttpRequest, consultation_id: uuid.UUID) -> HttpRespon
             "allergies": allergies_of(access),
             "prescriptions": list(found.prescriptions.select_related("prescriber").order_by("-id")),
             "prescribe_url": prescribe_url,
+            "refer_url": refer_url,
         },
     )
 

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "carebridge.accounts.context_processors.navigation",
                 "carebridge.patients.context_processors.navigation",
                 "carebridge.prescribing.context_processors.navigation",
+                "carebridge.referrals.hospital_context.navigation",
             ],
         },
     },
@@ -144,6 +145,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# How long a "Forgotten your password?" link works (carebridge.accounts.password_reset). Patients only.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -210,6 +213,12 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
+# Tests that run Carebridge instances as processes of their own (carebridge/testing/instances.py) set this,
+# so that each one's "today" is the tests' base day whatever day they run. Nothing else should.
+if env_str("CAREBRIDGE_CLOCK_SHIFT_SECONDS", ""):
+    from carebridge.core.clock import shift_process_clock
+
+    shift_process_clock(float(env_str("CAREBRIDGE_CLOCK_SHIFT_SECONDS", "")))
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -274,5 +283,17 @@ BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
 # after a referral is completed. A cancelled appointment ends its relationship at once.
 CARE_ACCESS_DAYS_AFTER_APPOINTMENT = env_int("CARE_ACCESS_DAYS_AFTER_APPOINTMENT", 90)
 CARE_ACCESS_DAYS_AFTER_REFERRAL = env_int("CARE_ACCESS_DAYS_AFTER_REFERRAL", 90)
+# How long a FHIR message to another system (a referral, a status update) may take before it counts as
+# failed and is tried again later (carebridge.delivery.remote).
+REMOTE_FHIR_TIMEOUT_SECONDS = env_int("REMOTE_FHIR_TIMEOUT_SECONDS", 20)
+# Days within which a referral should be seen, by priority (the hospital's worklist flags a breach):
+# the NHS's two-week wait for suspected cancer, four weeks for urgent, and the 18-week referral-to-
+# treatment standard for routine referrals.
+REFERRAL_TARGET_DAYS = {
+    "two_week_wait": env_int("REFERRAL_TARGET_DAYS_TWO_WEEK_WAIT", 14),
+    "urgent": env_int("REFERRAL_TARGET_DAYS_URGENT", 28),
+    "routine": env_int("REFERRAL_TARGET_DAYS_ROUTINE", 126),
+    "non_urgent": env_int("REFERRAL_TARGET_DAYS_ROUTINE", 126),
+}
 # How far ahead clinicians' slots are offered (the rolling horizon).
 SLOT_HORIZON_DAYS = env_int("SLOT_HORIZON_DAYS", 42)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("appointments/", include("carebridge.appointments.urls")),
     path("clinical/", include("carebridge.clinical.urls")),
     path("prescribing/", include("carebridge.prescribing.urls")),
+    path("referrals/", include("carebridge.referrals.urls")),
     path("staff/", include("carebridge.organisations.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("carebridge.api.urls")),

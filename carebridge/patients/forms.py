@@ -1,20 +1,19 @@
 from django import forms
 
 from carebridge.core import nhs_number
+from carebridge.core.forms import NHSDateField, NHSDateInput, PlainMessages
 from carebridge.patients.models import Gender
-
-
-class NHSDateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _styled(form: forms.Form) -> None:
     for field in form.fields.values():
+        if isinstance(field, NHSDateField):
+            continue  # its three boxes carry their own classes
         css = "nhsuk-select" if isinstance(field.widget, forms.Select) else "nhsuk-input"
         field.widget.attrs.setdefault("class", css)
 
 
-class PatientRegistrationForm(forms.Form):
+class PatientRegistrationForm(PlainMessages, forms.Form):
     nhs_number = forms.CharField(
         label="NHS number",
         required=False,
@@ -22,24 +21,41 @@ class PatientRegistrationForm(forms.Form):
         help_text="10 digits, for example 943 476 5919. Leave blank if the number is being traced.",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
     )
-    first_name = forms.CharField(label="First name", max_length=100)
-    last_name = forms.CharField(label="Last name", max_length=100)
-    date_of_birth = forms.DateField(
-        label="Date of birth",
-        widget=NHSDateInput,
-        error_messages={"invalid": "Enter the date of birth as a real date."},
+    first_name = forms.CharField(
+        label="First name", max_length=100, error_messages={"required": "Enter the patient's first name"}
     )
-    gender = forms.ChoiceField(label="Gender", choices=[("", "Choose"), *Gender.choices])
+    last_name = forms.CharField(
+        label="Last name", max_length=100, error_messages={"required": "Enter the patient's last name"}
+    )
+    date_of_birth = NHSDateField(
+        label="Date of birth",
+        widget=NHSDateInput(birthday=True),
+        error_messages={"required": "Enter the patient's date of birth"},
+    )
+    gender = forms.ChoiceField(
+        label="Gender",
+        choices=[("", "Choose"), *Gender.choices],
+        error_messages={"required": "Choose the patient's gender"},
+    )
     phone_number = forms.CharField(label="Phone number", max_length=30, required=False)
     email = forms.EmailField(label="Email address", required=False)
     address = forms.CharField(label="Address", max_length=300, required=False)
     postcode = forms.CharField(label="Postcode", max_length=10, required=False)
     emergency_contact_name = forms.CharField(label="Emergency contact name", max_length=200, required=False)
     emergency_contact_phone = forms.CharField(label="Emergency contact phone", max_length=30, required=False)
+    # Offered on the page only once a possible duplicate has been shown (patients.services.PossibleDuplicate).
+    confirm_possible_duplicate = forms.BooleanField(
+        label="This is a different person: register anyway", required=False, widget=forms.CheckboxInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _styled(self)
+        self.fields["confirm_possible_duplicate"].widget.attrs["class"] = "nhsuk-checkboxes__input"
+
+    def details_fields(self) -> list[forms.BoundField]:
+        """The patient's details, without the confirmation box, which the page places on its own."""
+        return [field for field in self if field.name != "confirm_possible_duplicate"]
 
     def clean_nhs_number(self) -> str:
         value = self.cleaned_data["nhs_number"]
@@ -48,7 +64,7 @@ class PatientRegistrationForm(forms.Form):
         return nhs_number.normalise(value)
 
 
-class PatientSearchForm(forms.Form):
+class PatientSearchForm(PlainMessages, forms.Form):
     nhs_number = forms.CharField(
         label="NHS number",
         required=False,
@@ -57,12 +73,7 @@ class PatientSearchForm(forms.Form):
     )
     last_name = forms.CharField(label="Last name", required=False, max_length=100)
     first_name = forms.CharField(label="First name (optional)", required=False, max_length=100)
-    date_of_birth = forms.DateField(
-        label="Date of birth",
-        required=False,
-        widget=NHSDateInput,
-        error_messages={"invalid": "Enter the date of birth as a real date."},
-    )
+    date_of_birth = NHSDateField(label="Date of birth", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.db import IntegrityError, transaction
 
@@ -13,7 +14,7 @@ from carebridge.audit.refusals import refusals_audited
 from carebridge.audit.services import audit_record
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
-from carebridge.core.errors import Invalid, NotFound, full_clean_or_refuse
+from carebridge.core.errors import Conflict, Invalid, NotFound, full_clean_or_refuse
 from carebridge.core.roles import REGISTRATION_ROLES, role_of
 from carebridge.delivery.models import OutboundEmail
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
@@ -48,7 +49,57 @@ def registering_facility(actor: Actor) -> Facility:
     return surgery
 
 
-@transaction.atomic
+# --- Possible duplicates --------------------------------------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """A name as compared for duplicates: without accents, case or spaces ("Zoë  O Brien" ~ "zoe obrien")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(character for character in decomposed if not unicodedata.combining(character))
+    return "".join(bare.casefold().split())
+
+
+def possible_duplicates(*, first_name: str, last_name: str, date_of_birth: dt.date) -> list[Patient]:
+    """Patients already in Carebridge with the same first name, last name and date of birth.
+
+    Compared in Python rather than by the database, so accents fold the same way on SQLite and
+    PostgreSQL; the date of birth (indexed) narrows the candidates to a handful first.
+    """
+    first, last = name_key(first_name), name_key(last_name)
+    candidates = Patient.objects.filter(date_of_birth=date_of_birth).select_related("registered_surgery")
+    return [
+        patient
+        for patient in candidates
+        if name_key(patient.first_name) == first and name_key(patient.last_name) == last
+    ]
+
+
+class PossibleDuplicate(Conflict):
+    """Registering would create a second record for someone who may already have one.
+
+    `shown` are the matches registered at the registering person's own surgery, whose details they may
+    see. Matches at other surgeries are only counted (`elsewhere`): a receptionist may not see who is
+    registered at another practice, only that such a person exists and they should check first.
+    """
+
+    code = "possible-duplicate"
+
+    def __init__(self, *, shown: list[Patient], elsewhere: int):
+        parts = []
+        if shown:
+            parts.append(
+                "A patient at this surgery has the same name and date of birth."
+                if len(shown) == 1
+                else f"{len(shown)} patients at this surgery have the same name and date of birth."
+            )
+        if elsewhere:
+            parts.append("A patient with the same name and date of birth is registered at another surgery.")
+        parts.append("Check this is a different person before registering them.")
+        super().__init__(" ".join(parts))
+        self.shown = shown
+        self.elsewhere = elsewhere
+
+
 def patient_register(
     *,
     actor: Actor,
@@ -63,11 +114,20 @@ def patient_register(
     postcode: str = "",
     emergency_contact_name: str = "",
     emergency_contact_phone: str = "",
+    confirm_possible_duplicate: bool = False,
 ) -> Patient:
     """Register a new patient at the actor's own surgery.
 
     A new registration must carry a valid NHS number, or none at all while the number is traced;
-    unlike imported records, an invalid number is refused here.
+    unlike imported records, an invalid number is refused here, and so is a number already in
+    Carebridge (Invalid, whatever is confirmed).
+
+    The same first name, last name and date of birth as a patient already in Carebridge (compared
+    without case, accents or spaces) is refused with PossibleDuplicate unless
+    `confirm_possible_duplicate`: the receptionist must look, and say this is someone else. Telling
+    them a match exists discloses that patient, so each match gets an audit row, written before the
+    refusal and outside the registration's transaction so that it stays. A confirmed registration's
+    own audit row names the patients it was confirmed against.
     """
     surgery = registering_facility(actor)
     number = nhs_number.normalise(nhs_number_text) or None
@@ -87,6 +147,55 @@ def patient_register(
         )
     if errors:
         raise Invalid(" ".join(errors.values()), fields=errors)
+    matches = possible_duplicates(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth)
+    if matches and not confirm_possible_duplicate:
+        shown = [patient for patient in matches if patient.registered_surgery_id == surgery.pk]
+        for patient in matches:
+            audit_record(
+                actor=actor,
+                action=AuditAction.SEARCH,
+                object_type=AuditObject.PATIENT_REGISTRATION,
+                object_id=str(patient.public_id),
+                patient_id=patient.pk,
+                detail={"possible_duplicate": "shown" if patient in shown else "said to exist at another surgery"},
+            )
+        raise PossibleDuplicate(shown=shown, elsewhere=len(matches) - len(shown))
+    with transaction.atomic():
+        return _patient_create(
+            actor=actor,
+            surgery=surgery,
+            number=number,
+            confirmed_against=matches,
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            gender=gender,
+            phone_number=phone_number,
+            email=email,
+            address=address,
+            postcode=postcode,
+            emergency_contact_name=emergency_contact_name,
+            emergency_contact_phone=emergency_contact_phone,
+        )
+
+
+def _patient_create(
+    *,
+    actor: Actor,
+    surgery: Facility,
+    number: str | None,
+    confirmed_against: list[Patient],
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    gender: str,
+    phone_number: str,
+    email: str,
+    address: str,
+    postcode: str,
+    emergency_contact_name: str,
+    emergency_contact_phone: str,
+) -> Patient:
     now = clock.now()
     patient = Patient(
         first_name=first_name.strip(),
@@ -115,13 +224,18 @@ def patient_register(
         # decides, and the loser gets the same message as above.
         taken = "A patient with this NHS number is already registered in Carebridge."
         raise Invalid(taken, fields={"nhs_number": taken}) from None
+    detail: dict[str, object] = {"registered_surgery": surgery.source_id or str(surgery.public_id)}
+    if confirmed_against:
+        # The receptionist said this is a different person from these patients: who they were, for
+        # whoever later merges or untangles the records.
+        detail["possible_duplicate_confirmed"] = sorted(str(match.public_id) for match in confirmed_against)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         object_type=AuditObject.PATIENT,
         object_id=str(patient.public_id),
         patient_id=patient.pk,
-        detail={"registered_surgery": surgery.source_id or str(surgery.public_id)},
+        detail=detail,
     )
     return patient
 

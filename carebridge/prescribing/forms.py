@@ -1,13 +1,13 @@
 """The prescribing pages' forms. They check what was typed; the rules (and the safety checks) are the
 services'. Field names are shared with the REST and FHIR channel table (docs/prescribing.md)."""
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from django import forms
 
 from carebridge.clinical.models import Condition
 from carebridge.core import clock
+from carebridge.core.forms import NHSDateField, PlainMessages
 from carebridge.prescribing import dosing
 from carebridge.prescribing.formulary import MEDICINES
 from carebridge.prescribing.models import Course, PrescriptionStatus
@@ -48,26 +48,7 @@ def overrides_from(data: Mapping[str, str]) -> dict[str, str]:
     return reasons
 
 
-def date_from(data: Mapping[str, str], name: str) -> tuple[dt.date | None, str]:
-    """A date from the NHS.UK date input's three boxes (name-day, name-month, name-year) or from one
-    YYYY-MM-DD value under `name`; (None, "") when nothing was given, (None, message) when it is no date."""
-    single = str(data.get(name, "")).strip()
-    parts = [str(data.get(f"{name}-{part}", "")).strip() for part in ("day", "month", "year")]
-    if single:
-        try:
-            return dt.date.fromisoformat(single), ""
-        except ValueError:
-            return None, "Enter a real date, for example 15 3 2027."
-    if not any(parts):
-        return None, ""
-    try:
-        day, month, year = (int(part) for part in parts)
-        return dt.date(year, month, day), ""
-    except ValueError:
-        return None, "Enter a real date, with a day, month and year, for example 15 3 2027."
-
-
-class PrescriptionForm(forms.Form):
+class PrescriptionForm(PlainMessages, forms.Form):
     condition = forms.ChoiceField(
         label="Condition treated",
         help_text="Every prescription names the condition it treats, from the patient's active problems.",
@@ -152,8 +133,11 @@ class PrescriptionForm(forms.Form):
         widget=_input(3, inputmode="numeric"),
         error_messages={"invalid": "Give the number of issues as a whole number."},
     )
-    # Filled from the three boxes (or one YYYY-MM-DD value) in clean(); here so its errors have a place.
-    review_date = forms.CharField(label="Review date", required=False, widget=forms.HiddenInput)
+    review_date = NHSDateField(
+        label="Review date",
+        required=False,
+        help_text="For a repeat: when the prescriber reviews it. For example, 15 3 2027",
+    )
 
     def __init__(self, *args, problems: Iterable[Condition] = (), nominated_pharmacy: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -170,10 +154,6 @@ class PrescriptionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        review_date, problem = date_from(self.data, "review_date")
-        if problem:
-            self.add_error("review_date", problem)
-        cleaned["review_date"] = review_date
         if cleaned.get("course") == Course.ACUTE:
             cleaned["issues_allowed"], cleaned["review_date"] = 1, None
         elif cleaned.get("course") == Course.REPEAT and cleaned.get("issues_allowed") is None:
@@ -182,10 +162,6 @@ class PrescriptionForm(forms.Form):
 
     def chosen_condition(self) -> Condition | None:
         return self.problems.get(self.cleaned_data.get("condition", ""))
-
-    def review_boxes(self) -> dict[str, str]:
-        """What the three review-date boxes show when the form comes back."""
-        return {part: str(self.data.get(f"review_date-{part}", "")) for part in ("day", "month", "year")}
 
 
 def medicine_choices() -> list[tuple[str, str]]:
@@ -204,7 +180,7 @@ def dose_units() -> list[str]:
     return sorted({medicine.dose_unit for medicine in MEDICINES} | {"mg", "g", "microgram", "ml"})
 
 
-class CancelForm(forms.Form):
+class CancelForm(PlainMessages, forms.Form):
     reason = forms.CharField(
         label="Why is the prescription being cancelled?",
         max_length=500,
@@ -213,7 +189,7 @@ class CancelForm(forms.Form):
     )
 
 
-class SupplyForm(forms.Form):
+class SupplyForm(PlainMessages, forms.Form):
     status = forms.ChoiceField(
         label="What happened?",
         choices=[
@@ -223,22 +199,17 @@ class SupplyForm(forms.Form):
         widget=forms.RadioSelect(attrs={"class": "nhsuk-radios__input"}),
         error_messages={"required": "Choose dispensed or collected."},
     )
-    # The day: three boxes (on-day, on-month, on-year) or one YYYY-MM-DD value; blank for today.
-    on = forms.CharField(label="On", required=False, widget=forms.HiddenInput)
+    # The NHS.UK date input (or one YYYY-MM-DD value, as the other channels send it); blank for today.
+    on = NHSDateField(label="Date", required=False, help_text="Leave blank for today. For example, 2 12 2026")
 
     def clean(self):
         cleaned = super().clean()
-        on, problem = date_from(self.data, "on")
-        if problem:
-            self.add_error("on", problem)
-        cleaned["on"] = on or clock.today()
+        if "on" in cleaned:
+            cleaned["on"] = cleaned["on"] or clock.today()
         return cleaned
 
-    def date_boxes(self) -> dict[str, str]:
-        return {part: str(self.data.get(f"on-{part}", "")) for part in ("day", "month", "year")}
 
-
-class RepeatRequestForm(forms.Form):
+class RepeatRequestForm(PlainMessages, forms.Form):
     note = forms.CharField(
         label="Anything the surgery should know? (optional)",
         required=False,
@@ -247,7 +218,7 @@ class RepeatRequestForm(forms.Form):
     )
 
 
-class PharmacyForm(forms.Form):
+class PharmacyForm(PlainMessages, forms.Form):
     pharmacy = forms.CharField(
         label="Your nominated pharmacy",
         required=False,
@@ -258,7 +229,7 @@ class PharmacyForm(forms.Form):
     )
 
 
-class RefuseForm(forms.Form):
+class RefuseForm(PlainMessages, forms.Form):
     reason = forms.CharField(
         label="Why are you refusing it?",
         max_length=500,

@@ -217,7 +217,6 @@ def prescribe(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             "override_boxes": _boxes(warnings, request.POST),
             "warnings": warnings,
             "overrides_for": order_signature(request.POST) if warnings else "",
-            "review_boxes": form.review_boxes(),
             "current": current_medicines(access),
             "consultation_url": reverse("clinical:consultation_new", args=[patient.public_id]),
             "allergy_url": f"{reverse('clinical:allergy_new', args=[patient.public_id])}?"

@@ -61,7 +61,7 @@ def search(request):
 def clinical_links(user, access: PatientAccess) -> dict[str, str]:
     """What the record page offers this viewer about the clinical record: links only to what the access
     layer would let them do (the pages and services check again)."""
-    links = {"consultation_url": "", "allergy_url": "", "prescribe_url": "", "medicines_url": ""}
+    links = {"consultation_url": "", "allergy_url": "", "prescribe_url": "", "medicines_url": "", "refer_url": ""}
     patient_id = access.patient.public_id
     if access.is_own_record:
         links["medicines_url"] = reverse("prescribing:mine")
@@ -71,6 +71,8 @@ def clinical_links(user, access: PatientAccess) -> dict[str, str]:
             links["allergy_url"] = reverse("clinical:allergy_new", args=[patient_id])
         if permits(access, user, Action.PRESCRIBE):
             links["prescribe_url"] = reverse("prescribing:new", args=[patient_id])
+        if permits(access, user, Action.REFER):
+            links["refer_url"] = reverse("referrals:new", args=[patient_id])
     return links
 
 

@@ -1,7 +1,9 @@
 import datetime as dt
+from typing import Any
 
 from django.db import models
 
+from carebridge.core import clock
 from carebridge.core.fields import SourceRecord, new_public_id
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
@@ -88,6 +90,26 @@ class ScheduleException(models.Model):
             ),
         ]
 
+    @property
+    def period_words(self) -> str:
+        """When, as people say it: whole days as days ("Thursday 3 December", or "Thursday 3 December
+        to Friday 11 December"), not as midnight to midnight; part days with their times."""
+        starts = self.starts_at.astimezone(clock.LONDON)
+        ends = self.ends_at.astimezone(clock.LONDON)
+        this_year = clock.today().year
+
+        def day_words(day: dt.date) -> str:
+            return f"{day:%A} {day.day} {day:%B}" + (f" {day.year}" if day.year != this_year else "")
+
+        if starts.time() == dt.time.min and ends.time() == dt.time.min:
+            last_day = ends.date() - dt.timedelta(days=1)
+            if last_day == starts.date():
+                return day_words(starts.date())
+            return f"{day_words(starts.date())} to {day_words(last_day)}"
+        if starts.date() == ends.date():
+            return f"{day_words(starts.date())}, {starts:%H:%M} to {ends:%H:%M}"
+        return f"{day_words(starts.date())} {starts:%H:%M} to {day_words(ends.date())} {ends:%H:%M}"
+
 
 class Slot(models.Model):
     """A bookable time with one clinician. Free while no active appointment holds it.
@@ -139,6 +161,10 @@ class AppointmentStatus(models.TextChoices):
     NOSHOW = "noshow", "Did not attend"
 
 
+# What a booked appointment whose time has passed shows until reception or the clinician records the
+# outcome. FHIR and the REST API keep saying `booked`, which is still true; the pages say this.
+OUTCOME_NOT_RECORDED = "Outcome not recorded"
+
 # Statuses in which an appointment holds its slot. A cancelled one lets it go.
 HOLDING_STATUSES = (
     AppointmentStatus.BOOKED,
@@ -164,6 +190,13 @@ class Appointment(SourceRecord):
     cancellation_reason = models.CharField(max_length=300, blank=True)
     # Its slot was withdrawn by a schedule change: reception must offer the patient another time.
     needs_rebooking = models.BooleanField(default=False)
+    # What happened at the appointment, and when it was recorded: an outcome may be undone only on the
+    # day it was recorded (scheduling.services.appointment_undo_outcome).
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Why an appointment the patient was never checked in for was marked done (required then), or how a
+    # past appointment was closed.
+    outcome_note = models.CharField(max_length=300, blank=True)
     # The version of the patient's calendar invitation (RFC 5545 SEQUENCE): up by one on every move and
     # on cancellation, so calendars replace the event instead of adding a second.
     calendar_sequence = models.PositiveIntegerField(default=0)
@@ -192,13 +225,25 @@ class Appointment(SourceRecord):
         return f"{self.appointment_type} on {self.starts_at:%Y-%m-%d %H:%M}"
 
     @property
-    def ends_at(self):
+    def ends_at(self) -> dt.datetime:
         return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def outcome_missing(self) -> bool:
+        """Its time has passed and nobody has said whether the patient came."""
+        return self.status == AppointmentStatus.BOOKED and self.ends_at <= clock.now()
+
+    @property
+    def status_words(self) -> str:
+        """The status as people read it: a booked appointment whose time has passed is not 'Booked'."""
+        if self.outcome_missing:
+            return OUTCOME_NOT_RECORDED
+        return self.get_status_display()
 
     # Set on a copy cut for a viewer (scheduling.selectors.appointment_disclosed).
     disclosed_only = False
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # A copy cut for a viewer has fields emptied: writing it back would erase what they were not shown.
         if self.disclosed_only:
             raise RuntimeError("An appointment cut for display cannot be saved; re-read it first.")

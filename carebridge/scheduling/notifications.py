@@ -1,4 +1,4 @@
-"""Email to the patient about their appointment: booked, moved, cancelled.
+"""Email to the patient about their appointment: booked, moved, cancelled, needing a new time.
 
 Called by scheduling/services.py inside the transaction that makes the change, so the message is
 queued (carebridge.delivery's outbox) if and only if the change commits; the task worker sends it.
@@ -19,7 +19,7 @@ from django.conf import settings
 from carebridge.core import clock
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
 from carebridge.scheduling.calendar import CalendarEvent, Method, calendar_document
-from carebridge.scheduling.models import Appointment
+from carebridge.scheduling.models import Appointment, ScheduleException
 
 
 def appointment_booked(appointment: Appointment) -> None:
@@ -100,6 +100,41 @@ def appointment_cancelled(appointment: Appointment) -> None:
         idempotency_key=f"appointment:{appointment.public_id}:cancelled",
         patient_id=appointment.patient_id,
         attachments=[_invitation(appointment, "CANCEL", sequence=appointment.calendar_sequence)],
+    )
+
+
+def appointment_needs_rebooking(appointment: Appointment, exception: ScheduleException) -> None:
+    """The appointment's time fell in leave or a closure. It is not cancelled: the practice keeps it and
+    will contact the patient to agree a new time, as reception would by phone."""
+    address = _patient_address(appointment)
+    if address is None:
+        return
+    when = spoken_time(appointment.starts_at)
+    facility = appointment.facility
+    why = (
+        f"{appointment.clinician.display_name} is not available then"
+        if exception.clinician_id is not None
+        else f"{facility.name} is closed then"
+    )
+    body = _letter(
+        appointment,
+        f"Your appointment on {when} with {appointment.clinician.display_name} at {facility.name} "
+        f"needs a new time, because {why}.",
+        [
+            "Your appointment has not been cancelled. The surgery will contact you to arrange a new time.",
+            "",
+            "If you would rather choose a time yourself, "
+            + ("sign in to Carebridge to change the appointment, or " if _books_online(appointment) else "")
+            + _phone_sentence(appointment),
+            "Please do not come in at the old time unless the surgery tells you to.",
+        ],
+    )
+    email_enqueue(
+        recipient=address,
+        subject=f"Your appointment on {when} needs a new time",
+        body=body,
+        idempotency_key=f"appointment:{appointment.public_id}:rebook:{appointment.calendar_sequence}",
+        patient_id=appointment.patient_id,
     )
 
 

@@ -17,6 +17,7 @@ from carebridge.organisations.models import Clinician
 from carebridge.scheduling.models import (
     HOLDING_STATUSES,
     Appointment,
+    AppointmentStatus,
     ClinicianSession,
     OpeningTime,
     ScheduleException,
@@ -81,6 +82,21 @@ def appointments_needing_rebooking(*, facility_id: int) -> QuerySet[Appointment]
         Appointment.objects.filter(facility_id=facility_id, needs_rebooking=True, status="booked")
         .select_related("patient", "clinician")
         .order_by("starts_at")
+    )
+
+
+def appointments_to_close(*, facility_id: int) -> QuerySet[Appointment]:
+    """Earlier days' appointments at a facility with no outcome: still booked (nobody said whether the
+    patient came), or checked in but never marked done. Reception closes them; most recent first."""
+    start_of_today = clock.london_datetime(clock.today(), dt.time.min)
+    return (
+        Appointment.objects.filter(
+            facility_id=facility_id,
+            starts_at__lt=start_of_today,
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
+        )
+        .select_related("patient", "clinician")
+        .order_by("-starts_at", "clinician_id")
     )
 
 

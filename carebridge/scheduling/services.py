@@ -257,7 +257,47 @@ def exception_add(
     affected = [clinician] if clinician else Clinician.objects.filter(sessions__facility=facility).distinct()
     for each in affected:
         slots_regenerate(actor=actor, clinician=each)
+    _flag_for_rebooking(actor, exception)
     return exception
+
+
+def _flag_for_rebooking(actor: Actor, exception: ScheduleException) -> list[Appointment]:
+    """Every booked appointment whose time falls in the leave or closure, whatever its origin.
+
+    Slots withdrawn by `slots_regenerate` cover appointments booked here; appointments a practice brought
+    with it (imported, no slot) are found by their time. Each is kept, listed for rebooking and its
+    patient told once: the practice, not the system, chooses the new time with them."""
+    now = clock.now()
+    # The longest appointment held is a day: look back that far for ones that run into the time off.
+    candidates = Appointment.objects.select_for_update(of=("self",)).filter(
+        facility_id=exception.facility_id,
+        status=AppointmentStatus.BOOKED,
+        starts_at__lt=exception.ends_at,
+        starts_at__gt=max(now, exception.starts_at - dt.timedelta(days=1)),
+    )
+    if exception.clinician_id is not None:
+        candidates = candidates.filter(clinician_id=exception.clinician_id)
+    flagged = []
+    for appointment in candidates.select_related("patient", "clinician", "facility"):
+        if appointment.ends_at <= exception.starts_at:
+            continue
+        if not appointment.needs_rebooking:
+            appointment.needs_rebooking = True
+            appointment.updated_at = now
+            appointment.save(update_fields=["needs_rebooking", "updated_at"])
+        # Also for one whose slot was withdrawn just now. Told once: a second leave over the same time
+        # queues nothing more (the message is keyed by the appointment's calendar version).
+        notifications.appointment_needs_rebooking(appointment, exception)
+        flagged.append(appointment)
+    if flagged:
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=AuditObject.REBOOKING_LIST,
+            object_id=str(exception.public_id),
+            detail={"needing_rebooking": [str(appointment.public_id) for appointment in flagged]},
+        )
+    return flagged
 
 
 def _opening_covers(facility: Facility, weekday: int, start: dt.time, end: dt.time) -> bool:
@@ -619,9 +659,38 @@ def _change_status(
     allowed_from: tuple[str, ...],
     to: str,
     when_ok: Callable[[Appointment], str | None],
+    note: str = "",
+    audit_detail: dict | None = None,
 ) -> Appointment:
     # Lock the appointment only: its patient is read, not changed (and locking more invites deadlocks).
     appointment = Appointment.objects.select_for_update(of=("self",)).select_related("patient").get(pk=appointment.pk)
+    _require_on(actor, action, appointment)
+    if appointment.status not in allowed_from:
+        raise Invalid(f"This appointment is {appointment.get_status_display().lower()}, so that cannot be recorded.")
+    if problem := when_ok(appointment):
+        raise Invalid(problem)
+    now = clock.now()
+    before = appointment.status
+    appointment.status = to
+    if to == AppointmentStatus.ARRIVED:
+        appointment.arrived_at = now
+    appointment.outcome_recorded_at = now
+    appointment.outcome_note = note
+    appointment.updated_at = now
+    appointment.save(update_fields=["status", "arrived_at", "outcome_recorded_at", "outcome_note", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.APPOINTMENT,
+        object_id=str(appointment.public_id),
+        patient_id=appointment.patient_id,
+        reason=note,
+        detail={"status": to, "was": before, **(audit_detail or {})},
+    )
+    return appointment
+
+
+def _require_on(actor: Actor, action: Action, appointment: Appointment) -> None:
     require(
         actor=actor,
         action=action,
@@ -629,34 +698,36 @@ def _change_status(
         facility_id=appointment.facility_id,
         clinician_id=appointment.clinician_id,
     )
-    if appointment.status not in allowed_from:
-        raise Invalid(f"This appointment is {appointment.get_status_display().lower()}, so that cannot be recorded.")
-    if problem := when_ok(appointment):
-        raise Invalid(problem)
-    before = appointment.status
-    appointment.status = to
-    appointment.updated_at = clock.now()
-    appointment.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=AuditObject.APPOINTMENT,
-        object_id=str(appointment.public_id),
-        patient_id=appointment.patient_id,
-        detail={"status": to, "was": before},
-    )
-    return appointment
+
+
+def _local_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(clock.LONDON).date()
 
 
 def _on_the_day(appointment: Appointment) -> str | None:
-    if appointment.starts_at.astimezone(clock.LONDON).date() != clock.today():
+    if _local_day(appointment.starts_at) != clock.today():
         return "Patients can be checked in only on the day of their appointment."
+    return None
+
+
+def _done_on_the_day(appointment: Appointment) -> str | None:
+    if _local_day(appointment.starts_at) != clock.today():
+        return (
+            "An appointment can be marked as done only on its day. "
+            "Reception records the outcome of earlier appointments from the list of appointments to close."
+        )
     return None
 
 
 def _after_start(appointment: Appointment) -> str | None:
     if appointment.starts_at > clock.now():
         return "A patient can be marked as not attending only once the appointment time has passed."
+    return None
+
+
+def _before_today(appointment: Appointment) -> str | None:
+    if _local_day(appointment.starts_at) >= clock.today():
+        return "Today's appointments are checked in on the day list; this is for earlier days only."
     return None
 
 
@@ -686,15 +757,110 @@ def appointment_mark_no_show(*, actor: Actor, appointment: Appointment) -> Appoi
     )
 
 
+NOT_ARRIVED_REASON = "The patient was not checked in: say why the appointment is done."
+
+
 @refusals_audited(AuditObject.APPOINTMENT)
 @transaction.atomic
-def appointment_complete(*, actor: Actor, appointment: Appointment) -> Appointment:
-    """The clinician seeing the patient marks the appointment done."""
+def appointment_complete(*, actor: Actor, appointment: Appointment, reason: str = "") -> Appointment:
+    """The clinician seeing the patient marks the appointment done. One the patient was never checked in
+    for (a phone consultation, a patient who walked straight in) needs a reason, kept and audited."""
+    current = Appointment.objects.only("status").get(pk=appointment.pk)
+    reason = reason.strip()[:300]
+    not_arrived = current.status == AppointmentStatus.BOOKED
+
+    def when_ok(locked: Appointment) -> str | None:
+        if problem := _done_on_the_day(locked):
+            return problem
+        if locked.status == AppointmentStatus.BOOKED and not reason:
+            raise Invalid(NOT_ARRIVED_REASON, fields={"reason": NOT_ARRIVED_REASON})
+        return None
+
     return _change_status(
         actor,
         appointment,
         action=Action.COMPLETE,
         allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
         to=AppointmentStatus.FULFILLED,
-        when_ok=_on_the_day,
+        when_ok=when_ok,
+        note=reason if not_arrived else "",
+        audit_detail={"not_checked_in": True} if not_arrived else None,
     )
+
+
+CLOSED_BY_RECEPTION = "Recorded as attended by reception after the day"
+
+
+@refusals_audited(AuditObject.APPOINTMENT)
+@transaction.atomic
+def appointment_record_attended(*, actor: Actor, appointment: Appointment) -> Appointment:
+    """Reception closes an earlier day's appointment the patient came to (checked in or not), which the
+    clinician did not mark done on the day. Today's go through check-in and the clinician."""
+    return _change_status(
+        actor,
+        appointment,
+        action=Action.CHECK_IN,
+        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
+        to=AppointmentStatus.FULFILLED,
+        when_ok=_before_today,
+        note=CLOSED_BY_RECEPTION,
+        audit_detail={"closed_after_the_day": True},
+    )
+
+
+# Who may take back each outcome: whoever may record it. Reception closes earlier days as attended, so
+# reception as well as the clinician may take back "attended".
+_UNDO_ACTIONS: dict[str, tuple[Action, ...]] = {
+    AppointmentStatus.ARRIVED: (Action.CHECK_IN,),
+    AppointmentStatus.NOSHOW: (Action.MARK_NO_SHOW,),
+    AppointmentStatus.FULFILLED: (Action.COMPLETE, Action.CHECK_IN),
+}
+
+
+@refusals_audited(AuditObject.APPOINTMENT)
+@transaction.atomic
+def appointment_undo_outcome(*, actor: Actor, appointment: Appointment) -> Appointment:
+    """Take back a check-in, a did-not-attend or a done recorded by mistake, on the day it was recorded.
+
+    Done goes back to arrived if the patient had been checked in, otherwise to booked; the others go
+    back to booked. Later, the record stands: the audit trail is what the day was, and corrections after
+    it are a matter for the practice's own procedures, not an undo button."""
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("patient").get(pk=appointment.pk)
+    actions = _UNDO_ACTIONS.get(appointment.status)
+    if actions is None:
+        # Still booked or cancelled: nothing to take back. Whether they may see it is answered first.
+        _require_on(actor, Action.READ, appointment)
+        raise Invalid(f"This appointment is {appointment.get_status_display().lower()}: there is nothing to undo.")
+    for index, action in enumerate(actions):
+        try:
+            _require_on(actor, action, appointment)
+            break
+        except NotPermitted:
+            if index == len(actions) - 1:
+                raise
+    recorded = appointment.outcome_recorded_at
+    if recorded is None or _local_day(recorded) != clock.today():
+        raise Invalid(
+            f"This was recorded as {appointment.get_status_display().lower()} on an earlier day, so it can no "
+            "longer be undone here. Ask the practice manager to correct the record."
+        )
+    before = appointment.status
+    if before == AppointmentStatus.FULFILLED and appointment.arrived_at is not None:
+        appointment.status = AppointmentStatus.ARRIVED
+        appointment.outcome_recorded_at = appointment.arrived_at
+    else:
+        appointment.status = AppointmentStatus.BOOKED
+        appointment.arrived_at = None
+        appointment.outcome_recorded_at = None
+    appointment.outcome_note = ""
+    appointment.updated_at = clock.now()
+    appointment.save(update_fields=["status", "arrived_at", "outcome_recorded_at", "outcome_note", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.APPOINTMENT,
+        object_id=str(appointment.public_id),
+        patient_id=appointment.patient_id,
+        detail={"status": appointment.status, "was": before, "undone": True},
+    )
+    return appointment

@@ -234,3 +234,15 @@ def test_appointment_lists_hold_only_visible_patients(world, api_client_for):
     assert AuditEvent.objects.filter(actor=world.bob_user, action=AuditAction.SEARCH).exists()
     search = AuditEvent.objects.get(actor=world.alice_user, action=AuditAction.SEARCH)
     assert search.patient_id == world.alice.pk
+
+
+def test_done_without_check_in_needs_a_reason_in_the_body(schedule, api_client_for):
+    booked = _book(api_client_for(schedule.reception), schedule, slot_at(schedule, 0, NINE)).json()
+    gp = api_client_for(schedule.gp)
+    refused = gp.post(f"/api/appointments/{booked['id']}/complete")
+    assert refused.status_code == 422 and "reason" in refused.json()["fields"]
+    done = gp.post(
+        f"/api/appointments/{booked['id']}/complete", {"reason": "Seen by telephone"}, content_type="application/json"
+    )
+    assert done.status_code == 200 and done.json()["status"] == AppointmentStatus.FULFILLED
+    assert Appointment.objects.get(public_id=booked["id"]).outcome_note == "Seen by telephone"

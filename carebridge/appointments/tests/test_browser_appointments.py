@@ -208,6 +208,11 @@ def test_the_manager_adds_a_session_and_the_gp_marks_an_appointment_done(schedul
     expect(row).to_contain_text("Blood pressure review")
     _shot(page, "12-gp-my-day")
     row.get_by_role("button", name="Mark as done for Alice Archer").click()
+    # Never checked in: the GP says why it is done anyway (issue 9, item 2).
+    page.get_by_label("Why is this appointment done without the patient being checked in?").fill(
+        "Seen straight away, reception not told"
+    )
+    page.get_by_role("button", name="Mark as done").click()
     expect(page.get_by_role("status")).to_contain_text("The appointment with Alice Archer is marked as done.")
     expect(page.get_by_test_id(f"row-{appointment.public_id}").get_by_test_id("status")).to_have_text("Attended")
     appointment.refresh_from_db()

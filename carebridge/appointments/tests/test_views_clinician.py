@@ -6,11 +6,12 @@ import pytest
 from django.urls import reverse
 
 from carebridge.audit.models import AuditAction, AuditEvent, AuditObject
+from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.scheduling import services
 from carebridge.scheduling.models import Appointment, AppointmentStatus
 from carebridge.testing.days import long_day
-from carebridge.testing.schedule import schedule_day, slot_at
+from carebridge.testing.schedule import schedule_day, schedule_time, slot_at
 
 NINE = dt.time(9, 0)
 # The schedule's Monday (its 'today') and the day after, as the day pages take them.
@@ -53,6 +54,7 @@ def test_another_clinicians_day_is_not_shown(schedule, client_for):
 
 def test_the_gp_marks_an_appointment_done(schedule, client_for):
     appointment = _booked(schedule)
+    services.appointment_check_in(actor=Actor.command_line(schedule.reception), appointment=appointment)
     client = client_for(schedule.gp)
     response = client.post(_complete_url(appointment), {"date": MONDAY})
     assert response.status_code == 302 and response["Location"] == MY_DAY + f"?date={MONDAY}"
@@ -71,7 +73,7 @@ def test_an_appointment_on_another_day_cannot_be_marked_done(schedule, client_fo
     page = response.content.decode()
     # A rule broken, not access refused: the day is shown again with the reason, and nothing is audited.
     assert response.status_code == 422 and "There is a problem" in page
-    assert "Patients can be checked in only on the day of their appointment." in page
+    assert "An appointment can be marked as done only on its day." in page
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
 
@@ -85,6 +87,14 @@ def test_only_the_clinician_seeing_the_patient_marks_it_done(schedule, client_fo
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
     denial = AuditEvent.objects.get(actor=schedule.nurse, action=AuditAction.DENY)
+    assert denial.object_type == AuditObject.APPOINTMENT and denial.patient_id == schedule.alice.pk
+
+
+def test_the_done_page_is_not_offered_to_reception(schedule, client_for):
+    appointment = _booked(schedule)
+    response = client_for(schedule.reception).get(_complete_url(appointment), {"date": MONDAY})
+    assert response.status_code == 403
+    denial = AuditEvent.objects.get(actor=schedule.reception, action=AuditAction.DENY)
     assert denial.object_type == AuditObject.APPOINTMENT and denial.patient_id == schedule.alice.pk
 
 
@@ -128,8 +138,50 @@ def test_only_clinicians_mark_appointments_done(schedule, client_for, name, stat
     assert denial.patient_id == schedule.alice.pk
 
 
-def test_marking_done_needs_a_post(schedule, client_for):
+def test_done_without_arrival_asks_why_and_keeps_the_reason(schedule, client_for):
     appointment = _booked(schedule)
-    assert client_for(schedule.gp).get(_complete_url(appointment)).status_code == 405
+    client = client_for(schedule.gp)
+    # Reading the page changes nothing: it asks why, since reception never checked the patient in.
+    asked = client.get(_complete_url(appointment), {"date": MONDAY})
+    assert asked.status_code == 200 and "was not checked in by reception" in asked.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
+    # No reason: refused beside the field, nothing changed.
+    refused = client.post(_complete_url(appointment), {"date": MONDAY, "reason": " "})
+    assert refused.status_code == 422
+    assert "Say why the appointment is done without the patient being checked in." in refused.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    # The one-press button of a checked-in patient, used on one not checked in: refused the same way.
+    assert client.post(_complete_url(appointment), {"date": MONDAY}).status_code == 422
+    done = client.post(_complete_url(appointment), {"date": MONDAY, "reason": "Seen by telephone"})
+    assert done.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.FULFILLED and appointment.outcome_note == "Seen by telephone"
+    audited = AuditEvent.objects.filter(actor=schedule.gp, action=AuditAction.UPDATE).latest("pk")
+    assert audited.reason == "Seen by telephone" and audited.detail["not_checked_in"] is True
+
+
+def test_the_gp_undoes_done_the_same_day_only(schedule, client_for):
+    appointment = _booked(schedule)
+    services.appointment_check_in(actor=Actor.command_line(schedule.reception), appointment=appointment)
+    client = client_for(schedule.gp)
+    client.post(_complete_url(appointment), {"date": MONDAY})
+    page = client.get(MY_DAY).content.decode()
+    undo_url = reverse("scheduling:undo_outcome", args=[appointment.public_id])
+    assert undo_url in page and "Undo done" in page
+    response = client.post(undo_url, {"from": "my-day", "date": MONDAY})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    # Back to checked in: the patient did arrive.
+    assert appointment.status == AppointmentStatus.ARRIVED
+    undone = AuditEvent.objects.filter(actor=schedule.gp, action=AuditAction.UPDATE).latest("pk")
+    assert undone.detail == {"status": "arrived", "was": "fulfilled", "undone": True}
+    client.post(_complete_url(appointment), {"date": MONDAY})
+    # The next morning the record stands.
+    clock.freeze(schedule_time(1, dt.time(8, 0)))
+    client = client_for(schedule.gp)  # a new day, a new sign-in
+    refused = client.post(undo_url, {"from": "my-day", "date": MONDAY})
+    assert refused.status_code == 422 and "can no longer be undone" in refused.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.FULFILLED

@@ -80,7 +80,8 @@ def test_the_search_moves_through_the_weeks_and_filters_by_type(schedule, client
     assert "Earlier times" not in client.get(BOOK).content.decode()  # nothing before today
     none_of_this_type = client.get(BOOK, {"appointment_type": "Vaccination"})
     assert none_of_this_type.status_code == 200
-    assert "Select a valid choice" in none_of_this_type.content.decode()  # only offered types can be asked for
+    # Only offered types can be asked for.
+    assert "Choose type of appointment from the list" in none_of_this_type.content.decode()
     follow_up = client.get(BOOK, {"appointment_type": "Follow-up"}).content.decode()
     assert _book_url(slot_at(schedule, 0, NINE)) + "?appointment_type=Follow-up" in follow_up
 

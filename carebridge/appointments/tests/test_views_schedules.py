@@ -189,7 +189,7 @@ def test_a_clinician_from_another_facility_cannot_be_chosen(schedule, client_for
     response = client_for(schedule.manager).post(
         SESSION_ADD, _session_data(schedule, clinician=str(schedule.other_gp.clinician.public_id))
     )
-    assert "Select a valid choice" in response.content.decode()
+    assert "Choose clinician from the list" in response.content.decode()
     assert not ClinicianSession.objects.filter(clinician=schedule.other_gp.clinician).exists()
 
 
@@ -259,7 +259,10 @@ def test_the_manager_adds_leave_for_a_clinician(schedule, client_for):
     appointment.refresh_from_db()
     assert appointment.needs_rebooking
     page = client_for(schedule.manager).get(SCHEDULES).content.decode()
-    assert "Annual leave" in page and short_when(schedule_time(2, dt.time.min)) in page
+    # Whole days read as days, not as midnight to midnight.
+    first, last = schedule_day(2), schedule_day(3)
+    assert "Annual leave" in page and f"{first:%A} {first.day} {first:%B} to {last:%A} {last.day} {last:%B}" in page
+    assert short_when(schedule_time(2, dt.time.min)) not in page
 
 
 def test_a_closure_of_the_whole_facility_for_an_afternoon(schedule, client_for):

@@ -223,11 +223,9 @@ def test_a_repeat_is_prescribed_with_its_issues_and_review_date_from_the_date_bo
             consulted,
             course="continuous",
             issues_allowed="3",
-            **{
-                "review_date-day": str(review.day),
-                "review_date-month": str(review.month),
-                "review_date-year": str(review.year),
-            },
+            review_date_day=str(review.day),
+            review_date_month=str(review.month),
+            review_date_year=str(review.year),
         ),
     )
     assert response.status_code == 302
@@ -248,11 +246,13 @@ def test_a_repeat_needs_a_review_date_after_today(world, consulted, client_for):
             consulted,
             course="continuous",
             issues_allowed="3",
-            **{"review_date-day": "31", "review_date-month": "2", "review_date-year": "2027"},
+            review_date_day="31",
+            review_date_month="2",
+            review_date_year="2027",
         ),
     )
     assert not_a_date.status_code == 422
-    assert "Enter a real date" in not_a_date.content.decode()
+    assert "Review date must be a real date" in not_a_date.content.decode()
     assert not Prescription.objects.filter(medicine_key="amoxicillin").exists()
 
 
@@ -337,9 +337,9 @@ def test_supply_is_recorded_with_its_date(world, consulted, client_for):
         f"/prescribing/{prescription.public_id}/supply/",
         {
             "status": "collected",
-            "on-day": str(collected_on.day),
-            "on-month": str(collected_on.month),
-            "on-year": str(collected_on.year),
+            "on_day": str(collected_on.day),
+            "on_month": str(collected_on.month),
+            "on_year": str(collected_on.year),
         },
     )
     assert response.status_code == 302

@@ -55,9 +55,13 @@ def test_the_privacy_officer_reviews_an_emergency_access(world, client_for):
     grant = BreakGlassAccess.objects.get()
     privacy = client_for(world.privacy)
     assert REASON in privacy.get(REVIEW_LIST).content.decode()
-    privacy.post(reverse("privacy:break_glass_review", args=[grant.pk]), {"note": "Appropriate: out-of-hours"})
+    privacy.post(
+        reverse("privacy:break_glass_review", args=[grant.pk]),
+        {"outcome": "appropriate", "note": "Out-of-hours attendance"},
+    )
     grant.refresh_from_db()
-    assert grant.reviewed_by == world.privacy and grant.review_note == "Appropriate: out-of-hours"
+    assert grant.reviewed_by == world.privacy and grant.review_outcome == "appropriate"
+    assert grant.review_note == "30 Nov 2026, Appropriate: Out-of-hours attendance"
     assert AuditEvent.objects.filter(actor=world.privacy, action=AuditAction.UPDATE, object_type="break_glass").exists()
     assert REASON not in privacy.get(REVIEW_LIST).content.decode()  # reviewed: off the waiting list
 
@@ -127,3 +131,14 @@ def test_a_page_of_fifty_rows_takes_as_many_queries_as_a_page_of_one(world, clie
     assert page.count('<tr class="nhsuk-table__row">') == 1 + 50  # the header and a full page
     assert fifty == one, (one, fifty)
     assert fifty <= 12
+
+
+def test_a_row_about_a_login_names_its_person(world, client_for):
+    audit_record(
+        actor=Actor.command_line(world.admin),
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.USER,
+        object_id=str(world.nurse.pk),
+    )
+    page = client_for(world.privacy).get(AUDIT, {"action": "update"}).content.decode()
+    assert "Login: Nia Jones (nurse)" in page

@@ -20,7 +20,11 @@ def _fill_registration(page, *, nhs_number: str, first_name: str, last_name: str
     page.get_by_label("NHS number").fill(nhs_number)
     page.get_by_label("First name").fill(first_name)
     page.get_by_label("Last name").fill(last_name)
-    page.get_by_label("Date of birth").fill("1991-04-12")
+    # The NHS.UK date input: a group named by its legend, with a box each for the day, month and year.
+    birth = page.get_by_role("group", name="Date of birth")
+    birth.get_by_label("Day").fill("12")
+    birth.get_by_label("Month").fill("4")
+    birth.get_by_label("Year").fill("1991")
     page.get_by_label("Gender").select_option("female")
     page.get_by_label("Phone number").fill("07700900321")
     page.get_by_label("Postcode").fill("B15 2TT")
