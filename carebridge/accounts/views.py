@@ -108,20 +108,28 @@ class PortalInvitationView(auth_views.PasswordResetConfirmView):
             return None
         return user
 
+    # Where the person lands once the password is set, and what they are told there (the views below
+    # differ only in these and in the service that accepts the link).
+    accepted_redirect = "records:my_record"
+    accepted_message = ""
+
+    def accept(self, *, actor: Actor, token: str, password: str):
+        return portal_invitation_accept(actor=actor, user=self.user, token=token, password=password)
+
     def form_valid(self, form):
         token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
         actor = Actor(user=self.user, channel="web", ip_address=client_ip(self.request))
         try:
-            user = portal_invitation_accept(
-                actor=actor, user=self.user, token=token, password=form.cleaned_data["new_password1"]
-            )
+            user = self.accept(actor=actor, token=token, password=form.cleaned_data["new_password1"])
         except InvitationNoLongerValid:
             self.validlink = False
             return self.render_to_response(self.get_context_data())
         del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         audit_sign_in(actor=Actor.from_request(self.request))
-        return redirect("records:my_record")
+        if self.accepted_message:
+            messages.success(self.request, self.accepted_message)
+        return redirect(self.accepted_redirect)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -151,20 +159,10 @@ class StaffInvitationView(PortalInvitationView):
             return None
         return user
 
-    def form_valid(self, form):
-        token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
-        actor = Actor(user=self.user, channel="web", ip_address=client_ip(self.request))
-        try:
-            user = staff_invitation_accept(
-                actor=actor, user=self.user, token=token, password=form.cleaned_data["new_password1"]
-            )
-        except InvitationNoLongerValid:
-            self.validlink = False
-            return self.render_to_response(self.get_context_data())
-        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        audit_sign_in(actor=Actor.from_request(self.request))
-        return redirect("accounts:home")
+    accepted_redirect = "accounts:home"
+
+    def accept(self, *, actor: Actor, token: str, password: str):
+        return staff_invitation_accept(actor=actor, user=self.user, token=token, password=password)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -206,21 +204,10 @@ class PasswordResetSetView(PortalInvitationView):
             return None
         return user
 
-    def form_valid(self, form):
-        token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
-        actor = Actor(user=self.user, channel="web", ip_address=client_ip(self.request))
-        try:
-            user = password_reset_complete(
-                actor=actor, user=self.user, token=token, password=form.cleaned_data["new_password1"]
-            )
-        except InvitationNoLongerValid:
-            self.validlink = False
-            return self.render_to_response(self.get_context_data())
-        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        audit_sign_in(actor=Actor.from_request(self.request))
-        messages.success(self.request, "Your password has been changed. Use it the next time you sign in.")
-        return redirect("records:my_record")
+    accepted_message = "Your password has been changed. Use it the next time you sign in."
+
+    def accept(self, *, actor: Actor, token: str, password: str):
+        return password_reset_complete(actor=actor, user=self.user, token=token, password=password)
 
     def get_context_data(self, **kwargs):
         context = super(PortalInvitationView, self).get_context_data(**kwargs)
