@@ -55,6 +55,12 @@ def pytest_collection_modifyitems(items):
     # ordinary test after a browser test could fail for no reason of its own. (pytest-xdist hands
     # each worker its tests in this order, so the same holds under -n.)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # The tests of a module that runs two Carebridges side by side share one pair, started once: they go
+    # to one process together (bin/test runs pytest-xdist with --dist loadgroup; without xdist the mark
+    # does nothing). Every other test is handed out on its own, which keeps the processes evenly busy.
+    for item in items:
+        if item.get_closest_marker("instances"):
+            item.add_marker(pytest.mark.xdist_group(f"instances:{item.nodeid.split('::')[0]}"))
 
 
 @pytest.fixture(scope="session")
