@@ -19,7 +19,7 @@ from django.conf import settings
 from carebridge.core import clock
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
 from carebridge.scheduling.calendar import CalendarEvent, Method, calendar_document
-from carebridge.scheduling.models import Appointment, ScheduleException
+from carebridge.scheduling.models import Appointment
 
 
 def appointment_booked(appointment: Appointment) -> None:
@@ -103,19 +103,15 @@ def appointment_cancelled(appointment: Appointment) -> None:
     )
 
 
-def appointment_needs_rebooking(appointment: Appointment, exception: ScheduleException) -> None:
-    """The appointment's time fell in leave or a closure. It is not cancelled: the practice keeps it and
-    will contact the patient to agree a new time, as reception would by phone."""
+def appointment_needs_rebooking(appointment: Appointment, why: str) -> None:
+    """The appointment's time is no longer offered (`why` says so in a clause: "Dr Patel is not available
+    then"). It is not cancelled: the practice keeps it and will contact the patient to agree a new time,
+    as reception would by phone."""
     address = _patient_address(appointment)
     if address is None:
         return
     when = spoken_time(appointment.starts_at)
     facility = appointment.facility
-    why = (
-        f"{appointment.clinician.display_name} is not available then"
-        if exception.clinician_id is not None
-        else f"{facility.name} is closed then"
-    )
     body = _letter(
         appointment,
         f"Your appointment on {when} with {appointment.clinician.display_name} at {facility.name} "

@@ -73,7 +73,9 @@ def opening_hours_set(
         detail={"hours": [f"{row.weekday} {row.opens:%H:%M}-{row.closes:%H:%M}" for row in rows]},
     )
     for clinician in Clinician.objects.filter(sessions__facility=facility).distinct():
-        slots_regenerate(actor=actor, clinician=clinician)
+        _tell_needing_rebooking(
+            slots_regenerate(actor=actor, clinician=clinician), f"{facility.name}'s opening hours have changed"
+        )
     return rows
 
 
@@ -126,7 +128,9 @@ def sessions_set(
         current.valid_until = max(valid_from - dt.timedelta(days=1), current.valid_from - dt.timedelta(days=1))
         current.save(update_fields=["valid_until"])
     created = _create_sessions(actor, clinician, list(sessions), valid_from, None)
-    slots_regenerate(actor=actor, clinician=clinician)
+    _tell_needing_rebooking(
+        slots_regenerate(actor=actor, clinician=clinician), f"{clinician.display_name}'s working hours have changed"
+    )
     return created
 
 
@@ -216,7 +220,10 @@ def session_end(*, actor: Actor, session: ClinicianSession, last_day: dt.date | 
         object_id=str(session.public_id),
         detail={"valid_until": session.valid_until.isoformat()},
     )
-    slots_regenerate(actor=actor, clinician=session.clinician)
+    _tell_needing_rebooking(
+        slots_regenerate(actor=actor, clinician=session.clinician),
+        f"{session.clinician.display_name} no longer holds that clinic",
+    )
     return session
 
 
@@ -287,7 +294,7 @@ def _flag_for_rebooking(actor: Actor, exception: ScheduleException) -> list[Appo
             appointment.save(update_fields=["needs_rebooking", "updated_at"])
         # Also for one whose slot was withdrawn just now. Told once: a second leave over the same time
         # queues nothing more (the message is keyed by the appointment's calendar version).
-        notifications.appointment_needs_rebooking(appointment, exception)
+        notifications.appointment_needs_rebooking(appointment, _unavailable_because(exception, appointment))
         flagged.append(appointment)
     if flagged:
         audit_record(
@@ -298,6 +305,19 @@ def _flag_for_rebooking(actor: Actor, exception: ScheduleException) -> list[Appo
             detail={"needing_rebooking": [str(appointment.public_id) for appointment in flagged]},
         )
     return flagged
+
+
+def _unavailable_because(exception: ScheduleException, appointment: Appointment) -> str:
+    if exception.clinician_id is not None:
+        return f"{appointment.clinician.display_name} is not available then"
+    return f"{appointment.facility.name} is closed then"
+
+
+def _tell_needing_rebooking(result: "RegenerationResult", why: str) -> None:
+    """Tell the patients whose slot a schedule change took away (their appointments are already listed
+    for rebooking by `slots_regenerate`). Leave and closures tell their own patients, in their own words."""
+    for appointment in result.needing_rebooking:
+        notifications.appointment_needs_rebooking(appointment, why)
 
 
 def _opening_covers(facility: Facility, weekday: int, start: dt.time, end: dt.time) -> bool:
@@ -384,7 +404,7 @@ def _regenerate(actor: Actor, clinician: Clinician, now: dt.datetime, last_day: 
                 slot.save(update_fields=["withdrawn"])
                 flagged = Appointment.objects.filter(slot=slot, status=AppointmentStatus.BOOKED)
                 flagged.update(needs_rebooking=True, updated_at=now)
-                result.needing_rebooking.extend(flagged)
+                result.needing_rebooking.extend(flagged.select_related("patient", "clinician", "facility"))
             keep_starts.add(slot.starts_at)
         else:
             to_delete.append(slot.pk)

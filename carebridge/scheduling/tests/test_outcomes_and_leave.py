@@ -102,6 +102,31 @@ def test_an_appointment_holding_a_slot_is_told_too(alice_emailed):
     assert rebooking_emails(appointment).count() == 1
 
 
+def test_a_session_ended_under_a_booked_appointment_tells_its_patient_why(alice_emailed):
+    world = alice_emailed
+    appointment = book(world, 7, NINE)  # next Monday
+    monday = world.gp.clinician.sessions.get(weekday=0)
+    services.session_end(actor=Actor.command_line(world.manager), session=monday, last_day=clock.today())
+    appointment.refresh_from_db()
+    assert appointment.needs_rebooking and appointment.status == AppointmentStatus.BOOKED
+    [email] = rebooking_emails(appointment)
+    assert email.recipient == ALICE_EMAIL and "needs a new time" in email.subject
+    assert "because Dr. Grace Patel no longer holds that clinic" in email.body
+    assert "has not been cancelled" in email.body
+
+
+def test_opening_hours_that_no_longer_cover_a_booked_appointment_tell_its_patient(alice_emailed):
+    world = alice_emailed
+    appointment = book(world, 7, NINE)  # next Monday 09:00
+    kept = book(world, 2, NINE)  # Wednesday: its day keeps its hours
+    hours = {weekday: [(dt.time(8, 0), dt.time(18, 30))] for weekday in range(5)}
+    hours[0] = [(dt.time(13, 0), dt.time(18, 30))]  # Mondays open only in the afternoon from now on
+    services.opening_hours_set(actor=Actor.command_line(world.manager), facility=world.surgery, hours=hours)
+    [email] = rebooking_emails(appointment)
+    assert "because Oak Tree Surgery's opening hours have changed" in email.body
+    assert not rebooking_emails(kept).exists()
+
+
 def test_another_clinicians_appointment_and_a_cancelled_one_are_not_flagged(schedule):
     other = imported(schedule, 3, dt.time(10, 30), clinician=schedule.nurse.clinician)
     cancelled = imported(schedule, 3, dt.time(11, 30))
