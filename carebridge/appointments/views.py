@@ -12,16 +12,18 @@ refusal middleware when the person may see but not act). A page for a role that 
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carebridge.access.rules import Action, PatientAccess, permits, viewer_of, visible_patients
@@ -56,8 +58,6 @@ from carebridge.scheduling.selectors import appointment_for
 
 # Reception and appointments, records and secretarial staff, and facility managers.
 STAFF_ROLES = ADMINISTRATIVE_ROLES
-# How many days of free times one page of the slot list shows.
-SLOT_PAGE_DAYS = 7
 
 
 # --- Who is asking ------------------------------------------------------------------------------------
@@ -139,10 +139,25 @@ def _when(moment: dt.datetime) -> str:
 # --- Free times: the slot list shared by booking and moving ------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
+class _FreeTime:
+    """One free time as the list shows it: its time of day, its length and where choosing it leads."""
+
+    time: str
+    minutes: int
+    link: str
+
+
+@dataclass(frozen=True)
+class _ClinicianTimes:
+    name: str
+    times: list[_FreeTime]
+
+
+@dataclass(frozen=True)
 class _SlotDay:
     day: dt.date
-    clinicians: list[tuple[Clinician, list[tuple[Slot, str]]]] = field(default_factory=list)
+    clinicians: list[_ClinicianTimes]
 
 
 @dataclass(frozen=True)
@@ -151,7 +166,8 @@ class _SlotPicker:
 
     facility: Facility
     page_url: str
-    confirm_url: Callable[[Slot], str]
+    # Where choosing a slot (by its public ID) leads.
+    confirm_url: Callable[[uuid.UUID], str]
     # None when the type is fixed (a moved appointment keeps its type).
     types: list[str] | None
     fixed_type: str
@@ -172,78 +188,114 @@ def _search_from(request: HttpRequest) -> QueryDict:
     return request.GET
 
 
+def _wants_fragment(request: HttpRequest) -> bool:
+    """An htmx request for another day: answer only the free-times region. htmx restoring a page from
+    history (its cache is off for these pages, hx-history="false") asks for the whole page."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
 def _slot_page(
     request: HttpRequest, picker: _SlotPicker, search: QueryDict, refusal: str = "", status: int = 200
 ) -> HttpResponse:
+    """The free times of one day: the first day on or after the one asked for that has any, with links to
+    the days with free times either side of it (plain links, which htmx turns into swaps of the list)."""
     clinicians = list(selectors.bookable_clinicians(facility_id=picker.facility.pk))
     form = SlotSearchForm(search, clinicians=clinicians, types=picker.types)
-    days: list[_SlotDay] = []
-    earlier_url = later_url = ""
+    asked_day = shown = previous_day = next_day = None
+    previous_url = next_url = ""
     if form.is_valid():
-        first_day = form.cleaned_data["from_date"]
-        if any(name.startswith("from_date_") for name in search):
-            # Typed into the three date boxes: every link onward carries the day as one value.
-            search = search.copy()
-            search["from_date"] = first_day.isoformat()
+        asked_day = form.cleaned_data["from_date"]
         chosen = form.cleaned_data["clinician"]
-        clinician_id = next((c.pk for c in clinicians if str(c.public_id) == chosen), None) if chosen else None
-        slots = selectors.free_slots(
-            facility_id=picker.facility.pk,
-            clinician_id=clinician_id,
-            starts_from=clock.london_datetime(first_day, dt.time.min),
-            starts_before=clock.london_datetime(first_day + dt.timedelta(days=SLOT_PAGE_DAYS), dt.time.min),
-            appointment_type=form.cleaned_data.get("appointment_type") or picker.fixed_type,
-        )
-        query = _search_query(search)
-        days = _slots_by_day(
-            slots, lambda slot: f"{picker.confirm_url(slot)}?{query}" if query else picker.confirm_url(slot)
-        )
+        narrowing = {
+            "facility_id": picker.facility.pk,
+            "clinician_id": next((c.pk for c in clinicians if str(c.public_id) == chosen), None) if chosen else None,
+            "appointment_type": form.cleaned_data.get("appointment_type") or picker.fixed_type,
+        }
+        day = selectors.nearest_free_day(**narrowing, on_or_after=asked_day)
+        # Every link onward carries the day shown as one value (even when it was typed into the three
+        # boxes), so "That time has just been taken" brings the person back to this same day.
+        search = search.copy()
+        for part in ("day", "month", "year"):
+            search.pop(f"from_date_{part}", None)
+        search["from_date"] = (day or asked_day).isoformat()
 
-        def page_from(day: dt.date) -> str:
+        def page_for(other: dt.date) -> str:
             moved = search.copy()
-            moved["from_date"] = day.isoformat()
+            moved["from_date"] = other.isoformat()
             return f"{picker.page_url}?{_search_query(moved)}"
 
-        later_url = page_from(first_day + dt.timedelta(days=SLOT_PAGE_DAYS))
-        if first_day > clock.today():
-            earlier_url = page_from(max(clock.today(), first_day - dt.timedelta(days=SLOT_PAGE_DAYS)))
-        period = (first_day, first_day + dt.timedelta(days=SLOT_PAGE_DAYS - 1))
-    else:
-        period = None
+        if day is not None:
+            slots = selectors.free_slots(
+                **narrowing,
+                starts_from=clock.london_datetime(day, dt.time.min),
+                starts_before=clock.london_datetime(day + dt.timedelta(days=1), dt.time.min),
+            )
+            shown = _slot_day(day, slots, clinicians, picker.confirm_url, _search_query(search))
+            next_day = selectors.nearest_free_day(**narrowing, on_or_after=day + dt.timedelta(days=1))
+        previous_day = selectors.nearest_free_day(**narrowing, before=day or asked_day)
+        previous_url = page_for(previous_day) if previous_day else ""
+        next_url = page_for(next_day) if next_day else ""
     if refusal:
         form.add_error(None, refusal)
-    return render(
+    fragment = _wants_fragment(request) and refusal == ""
+    response = render(
         request,
-        "scheduling/choose_slot.html",
+        "scheduling/_free_times.html" if fragment else "scheduling/choose_slot.html",
         {
             **picker.context,
             "form": form,
-            "days": days,
-            "period": period,
+            "fragment": fragment,
+            "asked_day": asked_day,
+            "shown": shown,
+            "previous_day": previous_day,
+            "previous_url": previous_url,
+            "next_day": next_day,
+            "next_url": next_url,
             "page_url": picker.page_url,
-            "earlier_url": earlier_url,
-            "later_url": later_url,
             "facility": picker.facility,
         },
         status=status,
     )
+    # The same address answers a whole page or, to htmx, a part of one: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
-def _slots_by_day(slots, link: Callable[[Slot], str]) -> list[_SlotDay]:
-    days: list[_SlotDay] = []
-    by_clinician: dict[int, list[tuple[Slot, str]]] = {}
-    for slot in slots:
-        day = slot.starts_at.astimezone(clock.LONDON).date()
-        if not days or days[-1].day != day:
-            days.append(_SlotDay(day))
-            by_clinician = {}
-        if slot.clinician_id not in by_clinician:
-            by_clinician[slot.clinician_id] = []
-            days[-1].clinicians.append((slot.clinician, by_clinician[slot.clinician_id]))
-        by_clinician[slot.clinician_id].append((slot, link(slot)))
-    for slot_day in days:
-        slot_day.clinicians.sort(key=lambda pair: (pair[0].last_name, pair[0].first_name))
-    return days
+# Stands for a slot's ID in a confirm address reversed once per list: a day can have hundreds of free
+# times, and reversing an address for each cost more than the rest of the page.
+_ANY_SLOT = uuid.UUID(int=0)
+
+
+def _slot_day(
+    day: dt.date,
+    slots: QuerySet[Slot],
+    clinicians: list[Clinician],
+    confirm_url: Callable[[uuid.UUID], str],
+    query: str,
+) -> _SlotDay | None:
+    """One day's free times, grouped by clinician in name order; None if they were all taken meanwhile.
+    `clinicians` are the facility's bookable ones (every clinician with a free slot is among them)."""
+    link_pattern = confirm_url(_ANY_SLOT) + (f"?{query}" if query else "")
+    names = {clinician.pk: clinician.display_name for clinician in clinicians}
+    by_clinician: dict[int, list[_FreeTime]] = {}
+    # Plain rows, not model instances: the list needs four values of each slot.
+    for public_id, starts_at, ends_at, clinician_id in slots.values_list(
+        "public_id", "starts_at", "ends_at", "clinician_id"
+    ):
+        by_clinician.setdefault(clinician_id, []).append(
+            _FreeTime(
+                time=f"{starts_at.astimezone(clock.LONDON):%H:%M}",
+                minutes=int((ends_at - starts_at).total_seconds() // 60),
+                link=link_pattern.replace(str(_ANY_SLOT), str(public_id), 1),
+            )
+        )
+    if not by_clinician:
+        return None
+    if by_clinician.keys() - names.keys():  # a clinician's first slots were made since the list was read
+        clinicians = list(Clinician.objects.filter(pk__in=by_clinician).order_by("last_name", "first_name"))
+        names = {clinician.pk: clinician.display_name for clinician in clinicians}
+    in_name_order = [clinician.pk for clinician in clinicians if clinician.pk in by_clinician]
+    return _SlotDay(day, [_ClinicianTimes(names[pk], by_clinician[pk]) for pk in in_name_order])
 
 
 def _slot_at(request: HttpRequest, slot_id: uuid.UUID) -> Slot:
@@ -278,10 +330,10 @@ class _Booking:
             return reverse("scheduling:book")
         return reverse("scheduling:book_for", args=[self.patient.public_id])
 
-    def confirm_url(self, slot: Slot) -> str:
+    def confirm_url(self, slot_id: uuid.UUID) -> str:
         if self.by_patient:
-            return reverse("scheduling:book_confirm", args=[slot.public_id])
-        return reverse("scheduling:book_for_confirm", args=[self.patient.public_id, slot.public_id])
+            return reverse("scheduling:book_confirm", args=[slot_id])
+        return reverse("scheduling:book_for_confirm", args=[self.patient.public_id, slot_id])
 
     def done_url(self) -> str:
         return (
@@ -421,7 +473,7 @@ def _move_picker(request: HttpRequest, appointment: Appointment) -> _SlotPicker:
     return _SlotPicker(
         facility=appointment.facility,
         page_url=reverse("scheduling:move", args=[appointment.public_id]),
-        confirm_url=lambda slot: reverse("scheduling:move_confirm", args=[appointment.public_id, slot.public_id]),
+        confirm_url=lambda slot_id: reverse("scheduling:move_confirm", args=[appointment.public_id, slot_id]),
         types=None,
         fixed_type=appointment.appointment_type,
         context={
@@ -597,8 +649,16 @@ def _list_audited(
     )
 
 
-def _visible(request: HttpRequest, appointments) -> list[Appointment]:
-    return list(appointments.filter(patient__in=visible_patients(Patient.objects.all(), request.user)))
+def _only_visible(request: HttpRequest, appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """The appointments whose patients this person may see. The access rule is asked of each appointment's
+    own patient: asked as "among every patient this person may see", the database worked through all of a
+    large practice's patients for each list, a quarter of a second for one day's."""
+    own_patient = Patient.objects.filter(pk=OuterRef("patient_id"))
+    return appointments.filter(Exists(visible_patients(own_patient, request.user)))
+
+
+def _visible(request: HttpRequest, appointments: QuerySet[Appointment]) -> list[Appointment]:
+    return list(_only_visible(request, appointments))
 
 
 def _render_day_list(request: HttpRequest, form: DayListForm, refusal: str = "", status: int = 200) -> HttpResponse:
@@ -635,12 +695,20 @@ def _render_day_list(request: HttpRequest, form: DayListForm, refusal: str = "",
             "clinician": clinician,
             "rows": rows,
             "rebooking": rebooking,
-            "to_close": selectors.appointments_to_close(facility_id=facility.pk).count(),
+            **_to_close_count(facility),
             "is_today": day == today,
             "list_query": urlencode({"date": day.isoformat(), **({"clinician": chosen} if chosen else {})}),
         },
         status=status,
     )
+
+
+def _to_close_count(facility: Facility) -> dict[str, Any]:
+    """How many earlier appointments wait for an outcome, for the day list's notice: counted up to
+    TO_CLOSE_COUNTED, as the list itself does."""
+    waiting = selectors.appointments_to_close(facility_id=facility.pk)[: TO_CLOSE_COUNTED + 1].count()
+    words = f"More than {TO_CLOSE_COUNTED:,}" if waiting > TO_CLOSE_COUNTED else str(waiting)
+    return {"to_close": waiting, "to_close_words": words}
 
 
 def _clinicians_at(facility: Facility):
@@ -842,24 +910,31 @@ def undo_outcome(request: HttpRequest, appointment_id: uuid.UUID) -> HttpRespons
     return redirect(f"{reverse('scheduling:day')}?{query}")
 
 
-# How many of a facility's unclosed appointments one page shows; the rest wait for the next.
-TO_CLOSE_PAGE = 200
+# How many of a facility's unclosed appointments one page shows; the rest wait for the next. Each row is two
+# forms, and 200 of them took a third of a second to draw.
+TO_CLOSE_PAGE = 50
+# Counted no further than this: a practice that brought years of history may have thousands without an
+# outcome, and counting them all for one sentence cost more than the rest of the page.
+TO_CLOSE_COUNTED = 200
 
 
 def _render_to_close(request: HttpRequest, refusal: str = "", status: int = 200) -> HttpResponse:
     facility = _staff_facility(request.user)
-    waiting = selectors.appointments_to_close(facility_id=facility.pk).filter(
-        patient__in=visible_patients(Patient.objects.all(), request.user)
-    )
+    waiting = _only_visible(request, selectors.appointments_to_close(facility_id=facility.pk))
     appointments = list(waiting[:TO_CLOSE_PAGE])
     _list_audited(request, AuditObject.DAY_LIST, facility, appointments, list="to close")
+    total = waiting[: TO_CLOSE_COUNTED + 1].count() if len(appointments) == TO_CLOSE_PAGE else len(appointments)
+    if total <= len(appointments):
+        total_words = ""
+    else:
+        total_words = f"more than {TO_CLOSE_COUNTED:,}" if total > TO_CLOSE_COUNTED else f"{total:,}"
     return render(
         request,
         "scheduling/to_close.html",
         {
             "facility": facility,
             "appointments": appointments,
-            "total": waiting.count(),
+            "total_words": total_words,
             "form": _refusal_form(refusal) if refusal else None,
             "recent": _closed_today(request, facility),
         },

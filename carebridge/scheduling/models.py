@@ -219,6 +219,14 @@ class Appointment(SourceRecord):
             models.Index(fields=["clinician", "starts_at"]),
             models.Index(fields=["facility", "starts_at"]),
             models.Index(fields=["patient", "starts_at"]),
+            # The day list's rebooking notice and the rebooking list read only the flagged few.
+            models.Index(
+                fields=["facility", "starts_at"],
+                condition=models.Q(needs_rebooking=True),
+                name="appointment_to_rebook",
+            ),
+            # "Closed today" on the list of appointments to close.
+            models.Index(fields=["facility", "outcome_recorded_at"], name="appointment_outcome_recorded"),
         ]
 
     def __str__(self) -> str:

@@ -51,6 +51,36 @@ def free_slots(
     return slots.select_related("clinician", "facility").order_by("starts_at", "clinician_id")
 
 
+def nearest_free_day(
+    *,
+    facility_id: int,
+    clinician_id: int | None = None,
+    appointment_type: str = "",
+    on_or_after: dt.date | None = None,
+    before: dt.date | None = None,
+) -> dt.date | None:
+    """The London day of the first free slot on or after `on_or_after`, or of the last one before `before`
+    (never one already started); None when there is none. The slot list shows one day at a time and
+    steps from day to day with free times, so a weekend or a day of leave is never a page of nothing."""
+    if before is not None:
+        starts_before = clock.london_datetime(before, dt.time.min)
+        slots = free_slots(
+            facility_id=facility_id,
+            clinician_id=clinician_id,
+            appointment_type=appointment_type,
+            starts_before=starts_before,
+        ).order_by("-starts_at")
+    else:
+        slots = free_slots(
+            facility_id=facility_id,
+            clinician_id=clinician_id,
+            appointment_type=appointment_type,
+            starts_from=clock.london_datetime(on_or_after, dt.time.min) if on_or_after else None,
+        ).order_by("starts_at")
+    starts_at = slots.values_list("starts_at", flat=True).first()
+    return starts_at.astimezone(clock.LONDON).date() if starts_at else None
+
+
 def slot_is_free(slot: Slot) -> bool:
     return (
         not slot.withdrawn

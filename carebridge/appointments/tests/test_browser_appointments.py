@@ -93,6 +93,8 @@ def test_a_patient_books_moves_and_cancels_her_appointment(schedule, page, conso
     monday, tuesday = schedule_day(0), schedule_day(1)
     page.get_by_role("link", name=f"Change time of the appointment on {monday.day} {monday:%B}").click()
     expect(page.get_by_test_id("current-appointment")).to_contain_text(when(schedule_time(0, NINE), year=False))
+    # The list shows a day at a time; Tuesday is the next one.
+    page.get_by_role("link", name=f"Next day: {long_day(tuesday, year=False)}").click()
     _choose_time(page, TUESDAY, "10:30")
     expect(page.get_by_test_id("new-time")).to_contain_text(when(schedule_time(1, HALF_TEN)))
     _shot(page, "4-patient-move-confirm")

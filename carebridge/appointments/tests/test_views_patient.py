@@ -48,14 +48,14 @@ def _denials(user, object_type=None):
 # --- Seeing free times ---------------------------------------------------------------------------------
 
 
-def test_the_patient_sees_free_times_at_their_surgery_grouped_by_day(schedule, client_for):
+def test_the_patient_sees_free_times_at_their_surgery_one_day_at_a_time(schedule, client_for):
     response = client_for(schedule.alice_user).get(BOOK)
     assert response.status_code == 200
     page = response.content.decode()
     assert "Book an appointment" in page and "Oak Tree Surgery" in page
-    assert f'data-testid="day-{schedule_day(0)}"' in page and f'data-testid="day-{schedule_day(4)}"' in page
-    assert f'data-testid="day-{schedule_day(5)}"' not in page  # Saturday: no session
-    assert f'data-testid="day-{schedule_day(7)}"' not in page  # next week is on the next page
+    assert f'data-testid="day-{schedule_day(0)}"' in page
+    assert f'data-testid="day-{schedule_day(1)}"' not in page  # the next day is behind "Next day"
+    assert f"Free times on {long_day(schedule_day(0))}" in page
     assert _book_url(slot_at(schedule, 0, NINE)) in page
     assert "Dr. Grace Patel" in page
     # Only clinicians with free times are offered: the nurse has no sessions.
@@ -72,18 +72,19 @@ def test_a_taken_slot_is_not_offered(schedule, client_for):
     assert _book_url(slot_at(schedule, 0, dt.time(9, 15))) in page
 
 
-def test_the_search_moves_through_the_weeks_and_filters_by_type(schedule, client_for):
+def test_the_search_moves_through_the_days_and_filters_by_type(schedule, client_for):
     client = client_for(schedule.alice_user)
     page = client.get(BOOK, {"from_date": schedule_day(7).isoformat()}).content.decode()
     assert f'data-testid="day-{schedule_day(7)}"' in page and f'data-testid="day-{schedule_day(0)}"' not in page
-    assert "Earlier times" in page and "Later times" in page
-    assert "Earlier times" not in client.get(BOOK).content.decode()  # nothing before today
+    assert "Previous day" in page and "Next day" in page
+    assert "Previous day" not in client.get(BOOK).content.decode()  # nothing before today
     none_of_this_type = client.get(BOOK, {"appointment_type": "Vaccination"})
     assert none_of_this_type.status_code == 200
     # Only offered types can be asked for.
     assert "Choose type of appointment from the list" in none_of_this_type.content.decode()
     follow_up = client.get(BOOK, {"appointment_type": "Follow-up"}).content.decode()
-    assert _book_url(slot_at(schedule, 0, NINE)) + "?appointment_type=Follow-up" in follow_up
+    assert _book_url(slot_at(schedule, 0, NINE)) + "?from_date=" in follow_up
+    assert "appointment_type=Follow-up" in follow_up.split(_book_url(slot_at(schedule, 0, NINE)))[1].split('"')[0]
 
 
 def test_a_date_in_the_past_is_refused_with_a_message(schedule, client_for):
