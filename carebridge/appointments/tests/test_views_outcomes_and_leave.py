@@ -33,7 +33,7 @@ def test_the_manager_sees_a_whole_day_of_leave_as_one_day_and_the_appointment_to
     leave(schedule, 3)
     page = client_for(schedule.manager).get(reverse("scheduling:schedules")).content.decode()
     day = schedule_day(3)
-    assert f'data-testid="exception-when">{day:%A} {day.day} {day:%B}</td>' in page
+    assert f'data-testid="exception-when">{day:%A} {day.day} {day:%B}</span>' in page
     assert "00:00" not in page.split("Leave and closures")[1].split("Appointments to rebook")[0]
     assert reverse("scheduling:move", args=[appointment.public_id]) in page
     listed = AuditEvent.objects.get(
