@@ -22,6 +22,7 @@ from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound, NotPermitted
 from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
+from carebridge.organisations.models import AccessLevel
 from carebridge.patients.models import Patient
 
 if TYPE_CHECKING:
@@ -53,6 +54,16 @@ class Action(enum.StrEnum):
     NOMINATE_PHARMACY = "nominate_pharmacy"
     REFER = "refer"
     TRIAGE = "triage"  # and every later clinical step at the hospital: the outcome and clinic letter
+    # A subject access request (UK GDPR article 15): asked for by the patient, or recorded by records
+    # staff for a patient who asked in writing; produced and released by those staff only.
+    REQUEST_RECORD_COPY = "request_record_copy"
+    RELEASE_RECORD_COPY = "release_record_copy"
+    EXPORT_RECORD = "export_record"  # the whole record in one answer (FHIR Patient/$everything)
+    # Records management at the patient's surgery (docs/records.md): merging two records of one person,
+    # undoing a merge, and ending a registration when the patient leaves.
+    MERGE_RECORDS = "merge_records"
+    UNMERGE_RECORDS = "unmerge_records"
+    DEREGISTER = "deregister"
 
 
 class Why(enum.StrEnum):
@@ -165,6 +176,8 @@ def visible_patients(queryset: QuerySet[Patient], user: "User | None") -> QueryS
     role = role_of(user)
     if user is None or role == Role.NONE:
         return queryset.none()
+    # A record retired by a merge is hidden everywhere: its rows now live on the record that was kept.
+    queryset = queryset.filter(merged_into__isnull=True)
     if role == Role.PATIENT:
         return queryset.filter(user=user)
     rows = _relationship_rows(user, role)
@@ -174,7 +187,7 @@ def visible_patients(queryset: QuerySet[Patient], user: "User | None") -> QueryS
     visible = Q(Exists(CareRelationship.objects.filter(rows, live(now), patient=OuterRef("pk"))))
     surgery_id = _registered_here(user, role)
     if surgery_id is not None:
-        visible |= Q(registered_surgery_id=surgery_id)
+        visible |= Q(registered_surgery_id=surgery_id, deregistered_on__isnull=True)
     if role in CLINICAL_ROLES:
         visible |= Q(
             Exists(BreakGlassAccess.objects.filter(patient=OuterRef("pk"), clinician_user=user, expires_at__gt=now))
@@ -185,7 +198,7 @@ def visible_patients(queryset: QuerySet[Patient], user: "User | None") -> QueryS
 def access_for(user: "User | None", patient: Patient) -> PatientAccess | None:
     """`user`'s access to `patient`, with every reason it is granted; None when there is none."""
     role = role_of(user)
-    if user is None or role == Role.NONE:
+    if user is None or role == Role.NONE or patient.merged_into_id is not None:
         return None
     if role == Role.PATIENT:
         if patient.user_id != user.pk:
@@ -200,7 +213,7 @@ def access_for(user: "User | None", patient: Patient) -> PatientAccess | None:
     now = clock.now()
     found: list[Relationship] = []
     surgery_id = _registered_here(user, role)
-    if surgery_id is not None and patient.registered_surgery_id == surgery_id:
+    if surgery_id is not None and patient.registered_surgery_id == surgery_id and patient.deregistered_on is None:
         found.append(
             Relationship(
                 why=Why.REGISTERED,
@@ -252,15 +265,17 @@ def _explained(row: CareRelationship) -> Relationship:
 def who_can_see(patient: Patient) -> list[Relationship]:
     """For the patient: everyone who may see their record now, and why (own access aside)."""
     now = clock.now()
-    everyone = [
-        Relationship(
-            why=Why.REGISTERED,
-            summary=f"You are registered at {patient.registered_surgery.name}",
-            who=f"Staff and clinicians at {patient.registered_surgery.name}",
-            since=patient.registration_date,
-            until=None,
+    everyone = []
+    if patient.deregistered_on is None:
+        everyone.append(
+            Relationship(
+                why=Why.REGISTERED,
+                summary=f"You are registered at {patient.registered_surgery.name}",
+                who=f"Staff and clinicians at {patient.registered_surgery.name}",
+                since=patient.registration_date,
+                until=None,
+            )
         )
-    ]
     everyone += [
         _explained(row)
         for row in CareRelationship.objects.filter(live(now), patient=patient)
@@ -305,7 +320,7 @@ def refusal(
         return None
     if action in (Action.BOOK, Action.MOVE, Action.CANCEL):
         if role == Role.PATIENT:
-            if facility_id != patient.registered_surgery_id:
+            if facility_id != patient.registered_surgery_id or patient.deregistered_on is not None:
                 if action == Action.BOOK:
                     return "You can book only with clinicians at the surgery you are registered with."
                 return "This appointment was made by another clinic: contact them to change it."
@@ -355,6 +370,28 @@ def refusal(
         if role in CLINICAL_ROLES and facility_id == access.facility_id and not user.clinician.is_nurse:
             return None
         return "Only doctors at the receiving hospital triage its referrals and record their outcome."
+    if action in (Action.REQUEST_RECORD_COPY, Action.RELEASE_RECORD_COPY):
+        # `facility_id`: the surgery handling the request (the patient's registered surgery).
+        if action == Action.REQUEST_RECORD_COPY and role == Role.PATIENT:
+            return None
+        if facility_id is not None and handles_subject_access(user) == facility_id:
+            return None
+        return "Copies of a record are handled by medical records staff and managers at the patient's surgery."
+    if action == Action.EXPORT_RECORD:
+        # Clinicians with access, and the patient, see the clinical record; reception and records staff
+        # do not, so the whole record is not theirs to take (records staff produce a subject access copy).
+        if access.sees_clinical:
+            return None
+        return "The whole record is exported only for clinicians caring for the patient and the patient themself."
+    if action in (Action.MERGE_RECORDS, Action.DEREGISTER):
+        # `facility_id`: the patient's registered surgery, whose records staff keep the record.
+        if facility_id is not None and manages_records(user) == facility_id:
+            return None
+        return "Only medical records staff and managers at the patient's surgery merge records or deregister patients."
+    if action == Action.UNMERGE_RECORDS:
+        if facility_id is not None and is_records_manager(user) == facility_id:
+            return None
+        return "Only a records manager at the patient's surgery undoes a merge."
     return f"Nobody may {action.value} here."  # deny by default: an action without a rule
 
 
@@ -394,6 +431,45 @@ def works_referral_worklist(user: "User | None") -> int | None:
     facility_id = _viewer_facility_id(user, role)
     workplace = user.clinician.workplace if role in CLINICAL_ROLES else user.staff_member.facility
     return facility_id if workplace.is_hospital else None
+
+
+def handles_subject_access(user: "User | None") -> int | None:
+    """The GP surgery whose subject access requests `user` handles: its records staff at Standard access or
+    above, and its managers; None for anyone else (reception, Basic-level records staff, hospitals)."""
+    role = role_of(user)
+    if user is None or role not in (Role.RECORDS, Role.FACILITY_MANAGER):
+        return None
+    staff = user.staff_member
+    if role == Role.RECORDS and staff.access_level not in (AccessLevel.STANDARD, AccessLevel.MANAGER):
+        return None
+    return staff.facility_id if staff.facility.is_gp_surgery else None
+
+
+def may_view_reports(user: "User | None", *, facility_id: int | None) -> str | None:
+    """Why `user` may not see the managers' reports of `facility_id`; None if they may: that facility's
+    own managers only. The reports count and name no patient, so no patient access is asked for."""
+    if user is None or role_of(user) != Role.FACILITY_MANAGER:
+        return "Reports are for the facility's managers."
+    if facility_id is None or user.staff_member.facility_id != facility_id:
+        return "A manager sees the reports of their own facility only."
+    return None
+
+
+def manages_records(user: "User | None") -> int | None:
+    """The GP surgery whose patients' records `user` manages (possible duplicates, merges, deregistration
+    and re-registration): the same people who handle its subject access requests."""
+    return handles_subject_access(user)
+
+
+def is_records_manager(user: "User | None") -> int | None:
+    """The GP surgery where `user` may undo a merge: records staff at Manager access level, and its
+    facility managers. Undoing splits a record again, so it is kept to fewer people than merging."""
+    surgery_id = manages_records(user)
+    if surgery_id is None or user is None:
+        return None
+    if role_of(user) == Role.RECORDS and user.staff_member.access_level != AccessLevel.MANAGER:
+        return None
+    return surgery_id
 
 
 def works_repeat_queue(user: "User | None") -> bool:

@@ -265,8 +265,17 @@ def facilities(request: HttpRequest):
             "ods_code": f.ods_code,
             "address": f.address,
             "postcode": f.postcode,
+            "phone_number": f.phone_number,
+            "email": f.email,
+            "referral_email": f.referral_address,
+            "specialities_offered": list(f.specialities_offered or []),
+            "opening_hours": [
+                {"weekday": row.get_weekday_display(), "opens": f"{row.opens:%H:%M}", "closes": f"{row.closes:%H:%M}"}
+                for row in f.opening_times.all()
+            ],
+            "opening_hours_note": f.opening_hours,
         }
-        for f in Facility.objects.order_by("name")
+        for f in Facility.objects.prefetch_related("opening_times").order_by("name")
     ]
 
 

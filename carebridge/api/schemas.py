@@ -25,6 +25,12 @@ class Me(Schema):
     name: str
 
 
+class OpeningOut(Schema):
+    weekday: str = Field(description="Monday to Sunday")
+    opens: str = Field(description="Opening time, 24-hour HH:MM, UK time", pattern=r"^\d{2}:\d{2}$")
+    closes: str = Field(description="Closing time, 24-hour HH:MM, UK time", pattern=r"^\d{2}:\d{2}$")
+
+
 class FacilityOut(Schema):
     id: uuid.UUID
     name: str
@@ -32,6 +38,12 @@ class FacilityOut(Schema):
     ods_code: str
     address: str
     postcode: str
+    phone_number: str
+    email: str
+    referral_email: str = Field(description="Where referrals are emailed (the main email when none is set)")
+    specialities_offered: list[str] = Field(description="The services and specialities the facility offers")
+    opening_hours: list[OpeningOut] = Field(description="The weekly opening hours that decide appointment times")
+    opening_hours_note: str = Field(description="The imported opening hours as written, where no weekly hours are set")
 
 
 class ClinicianOut(Schema):

@@ -48,6 +48,7 @@ class AuditObject(models.TextChoices):
     ALLERGY = "allergy", "Allergy"
     REFERRAL = "referral", "Referral"
     REFERRAL_WORKLIST = "referral_worklist", "Referral worklist"
+    SUBJECT_ACCESS_REQUEST = "subject_access_request", "Subject access request"
     CONNECTED_SYSTEM = "connected_system", "Connected system"
     DELIVERY = "delivery", "Message delivery"
     FACILITY = "facility", "Facility"
@@ -58,6 +59,7 @@ class AuditObject(models.TextChoices):
     API_TOKEN = "api_token", "API token"
     DATASET = "dataset", "Data set"
     AUDIT_TRAIL = "audit_trail", "Audit trail"
+    REPORT = "report", "Managers' report"
     PRIVACY = "privacy", "Privacy pages"
 
 

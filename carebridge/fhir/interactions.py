@@ -219,11 +219,13 @@ def organization_search(call: Call) -> HttpResponse:
 
 
 def location_read(call: Call, resource_id: str) -> HttpResponse:
-    return fhir_response(resources.location_resource(_get_or_404(Facility.objects.all(), resource_id)))
+    return fhir_response(
+        resources.location_resource(_get_or_404(Facility.objects.prefetch_related("opening_times"), resource_id))
+    )
 
 
 def location_search(call: Call) -> HttpResponse:
-    found = Facility.objects.all()
+    found = Facility.objects.prefetch_related("opening_times")
     if (condition := string_filter("name", call.params, "name")) is not None:
         found = found.filter(condition)
     found = found.filter(_id_filter(call, "organization", "public_id", "Organization"))

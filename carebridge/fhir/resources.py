@@ -172,9 +172,29 @@ def organization_resource(facility: Facility) -> FhirOrganization:
     )
 
 
+_FHIR_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def hours_of_operation(facility: Facility) -> list[dict] | None:
+    """The weekly opening hours that drive scheduling (scheduling.OpeningTime, reached through the reverse
+    relation; prefetch `opening_times` for a list), as FHIR availableTime / hoursOfOperation: the days
+    that share the same times together ("mon".."fri" 08:00-18:00, "sat" 09:00-12:00)."""
+    days_by_times: dict[tuple[dt.time, dt.time], list[str]] = {}
+    for row in facility.opening_times.all():  # type: ignore[attr-defined]
+        days_by_times.setdefault((row.opens, row.closes), []).append(_FHIR_DAYS[row.weekday])
+    return [
+        {"daysOfWeek": days, "openingTime": opens.isoformat(), "closingTime": closes.isoformat()}
+        for (opens, closes), days in sorted(
+            days_by_times.items(), key=lambda item: (_FHIR_DAYS.index(item[1][0]), item[0])
+        )
+    ] or None
+
+
 def location_resource(facility: Facility) -> FhirLocation:
-    """Each facility is one place: the Location where its appointments happen, run by its Organization."""
+    """Each facility is one place: the Location where its appointments happen, run by its Organization,
+    open at its weekly hours (or, where none are set, described by the imported note)."""
     address = _address(facility.address, facility.postcode, "work")
+    hours = hours_of_operation(facility)
     return FhirLocation(
         id=str(facility.public_id),
         status="active",
@@ -183,6 +203,8 @@ def location_resource(facility: Facility) -> FhirLocation:
         telecom=_telecom(facility.phone_number, facility.email, "work"),
         address=address[0] if address else None,
         managingOrganization=reference("Organization", facility.public_id, facility.name),
+        hoursOfOperation=hours,
+        availabilityExceptions=(facility.opening_hours or None) if hours is None else None,
     )
 
 

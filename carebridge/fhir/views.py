@@ -17,7 +17,9 @@ from carebridge.audit.models import AuditObject
 from carebridge.audit.services import audit_denial
 from carebridge.core import clock
 from carebridge.core.errors import Conflict, NotPermitted, Refused
+from carebridge.fhir import everything
 from carebridge.fhir.clinical import CLINICAL, FIELD_PATHS, safety_outcome
+from carebridge.fhir.directory import DIRECTORY
 from carebridge.fhir.interactions import SUPPORTED as SCHEDULING
 from carebridge.fhir.interactions import Call, ResourceSupport
 from carebridge.fhir.outcomes import FhirError, error_response, fhir_response, not_found, slot_taken
@@ -30,7 +32,7 @@ from carebridge.prescribing.services import SafetyWarnings
 # Every resource type the server supports: appointments and the directory (interactions.py), the
 # clinical record and prescribing (clinical.py), and referrals (referrals.py). The CapabilityStatement
 # is generated from these.
-SUPPORTED: dict[str, ResourceSupport] = {**SCHEDULING, **CLINICAL, **REFERRALS}
+SUPPORTED: dict[str, ResourceSupport] = {**SCHEDULING, **DIRECTORY, **CLINICAL, **REFERRALS}
 
 _JSON_FORMATS = {"json", "application/json", FHIR_JSON}
 # Where in a resource each input a service names in a refusal (core.errors.Invalid.fields) came from:
@@ -189,6 +191,17 @@ def instance_level(request: HttpRequest, resource_type: str, resource_id: str) -
 
 
 @_outcomes
+def patient_everything(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """GET Patient/{id}/$everything: the whole record in one Bundle (everything.py)."""
+    call = _call(request)
+    if request.method != "GET":
+        return _not_allowed(["GET"], request.method, f"Patient/{resource_id}/$everything")
+    if reads_nothing(call.user):
+        return _system_reads_nothing(call, "Patient", resource_id)
+    return everything.patient_everything(call, resource_id)
+
+
+@_outcomes
 def unsupported(request: HttpRequest, rest: str) -> HttpResponse:
     _call(request)
     raise FhirError(404, "not-supported", f"{rest} is not an interaction this server supports.")
@@ -248,6 +261,15 @@ def capability_statement(base_url: str) -> CapabilityStatement:
                             {"name": param.name, "type": param.type, "documentation": param.documentation}
                             for param in support.search_params
                         ],
+                        "operation": [
+                            {
+                                "name": "everything",
+                                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                                "documentation": everything.__doc__.splitlines()[0] if everything.__doc__ else None,
+                            }
+                        ]
+                        if name == "Patient"
+                        else None,
                     }
                     for name, support in SUPPORTED.items()
                 ],

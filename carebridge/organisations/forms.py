@@ -101,3 +101,53 @@ class JobChangeForm(PlainMessages, forms.Form):
             jobs.append(staff_member.job_title)
         self.fields["job_title"].choices = [("", "Choose a job"), *((job, job) for job in jobs)]
         _styled(self)
+
+
+class FacilityDetailsForm(PlainMessages, forms.Form):
+    """How patients and other services find and reach the facility. Opening hours are kept on the
+    schedules page, because they decide which appointment times are offered."""
+
+    name = forms.CharField(label="Name", max_length=200, error_messages={"required": "Enter the facility's name"})
+    address = forms.CharField(
+        label="Address", max_length=300, error_messages={"required": "Enter the facility's address"}
+    )
+    postcode = forms.CharField(label="Postcode", max_length=10, error_messages={"required": "Enter the postcode"})
+    phone_number = forms.CharField(label="Phone number", max_length=30, required=False)
+    email = forms.EmailField(
+        label="Email address", required=False, error_messages={"invalid": "Enter an email address like name@nhs.net"}
+    )
+    referral_email = forms.EmailField(
+        label="Referral inbox address",
+        required=False,
+        help_text=(
+            "Where referrals (and, for a surgery, clinic letters) are emailed. "
+            "Leave empty to use the email address above."
+        ),
+        error_messages={"invalid": "Enter a referral inbox address like referrals@nhs.net"},
+    )
+    specialities_offered = forms.CharField(
+        label="Services and specialities offered",
+        required=False,
+        help_text="One on each line, for example Cardiology.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "nhsuk-textarea" if isinstance(field.widget, forms.Textarea) else "nhsuk-input"
+            )
+
+    def clean_postcode(self) -> str:
+        return self.cleaned_data["postcode"].strip().upper()
+
+    def clean_specialities_offered(self) -> list[str]:
+        seen: dict[str, str] = {}
+        for line in self.cleaned_data["specialities_offered"].splitlines():
+            name = " ".join(line.split())
+            if len(name) > 100:
+                raise forms.ValidationError("Keep each service to 100 characters")
+            if name and name.lower() not in seen:
+                seen[name.lower()] = name
+        return list(seen.values())

@@ -184,6 +184,7 @@ _FACILITY_MANAGER_FIELDS = frozenset(
         "manager_name",
         "capacity",
         "specialities_offered",
+        "referral_email",
     }
 )
 
@@ -251,6 +252,7 @@ def facility_update(
     manager_name: str | Keep = KEEP,
     capacity: int | None | Keep = KEEP,
     specialities_offered: list[str] | Keep = KEEP,
+    referral_email: str | Keep = KEEP,
     source_id: str | None | Keep = KEEP,
 ) -> Facility:
     """Change a facility's details. Its type decides whether its clinicians work as GPs or specialists,
@@ -271,6 +273,7 @@ def facility_update(
         "manager_name": manager_name,
         "capacity": capacity,
         "specialities_offered": specialities_offered,
+        "referral_email": referral_email,
         "source_id": source_id,
     }
     before, after = apply_changes(facility, values)

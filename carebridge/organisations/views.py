@@ -22,10 +22,10 @@ from carebridge.accounts.services import user_deactivate, user_reactivate
 from carebridge.audit.models import AuditObject
 from carebridge.audit.services import audit_denial
 from carebridge.core.actor import Actor
-from carebridge.core.errors import Invalid, NotPermitted
-from carebridge.core.roles import ROLE_LABELS, Role, role_of
+from carebridge.core.errors import Invalid, NotPermitted, add_to_form
+from carebridge.core.roles import PATIENT_FINDER_ROLES, ROLE_LABELS, Role, role_of
 from carebridge.organisations import services
-from carebridge.organisations.forms import JobChangeForm, LoginCreateForm
+from carebridge.organisations.forms import FacilityDetailsForm, JobChangeForm, LoginCreateForm
 from carebridge.organisations.models import Facility, StaffMember
 
 
@@ -225,4 +225,64 @@ def login_action(request: HttpRequest, staff_id: uuid.UUID, action: str) -> Http
             "button": words["button"],
             "warning": words["warning"],
         },
+    )
+
+
+# --- The facility's own details --------------------------------------------------------------------------
+
+
+def _facility_of_manager(request: HttpRequest) -> Facility:
+    """The manager's own facility. Anyone else who works somewhere is refused (403), everyone else answered
+    404; both audited."""
+    if role_of(request.user) == Role.FACILITY_MANAGER:
+        return request.user.staff_member.facility
+    audit_denial(
+        actor=Actor.from_request(request), object_type=AuditObject.FACILITY, detail={"purpose": "facility details"}
+    )
+    if role_of(request.user) in PATIENT_FINDER_ROLES:
+        raise NotPermitted("Only the facility's manager keeps its details.")
+    raise Http404
+
+
+def opening_hours_of(facility: Facility) -> list[str]:
+    """The structured weekly hours (scheduling's OpeningTime rows, read through the reverse relation so
+    this app does not import the care layer above it), one line per opening: "Monday 08:00 to 18:00"."""
+    return [
+        f"{row.get_weekday_display()} {row.opens:%H:%M} to {row.closes:%H:%M}"
+        for row in facility.opening_times.order_by("weekday", "opens")  # type: ignore[attr-defined]
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def facility_details(request: HttpRequest) -> HttpResponse:
+    facility = _facility_of_manager(request)
+    initial = {
+        "name": facility.name,
+        "address": facility.address,
+        "postcode": facility.postcode,
+        "phone_number": facility.phone_number,
+        "email": facility.email,
+        "referral_email": facility.referral_email,
+        "specialities_offered": "\n".join(facility.specialities_offered or []),
+    }
+    form = FacilityDetailsForm(_posted(request), initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.facility_update(actor=Actor.from_request(request), facility=facility, **form.cleaned_data)
+            except Invalid as problem:
+                add_to_form(form, problem)
+                status = problem.status
+            else:
+                messages.success(request, f"The details of {form.cleaned_data['name']} are saved.")
+                return redirect("organisations:facility")
+        else:
+            status = 422
+    return render(
+        request,
+        "organisations/facility_details.html",
+        {"facility": facility, "form": form, "opening": opening_hours_of(facility)},
+        status=status,
     )

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -39,6 +41,16 @@ class Patient(SourceRecord):
     # The community pharmacy the patient has nominated for their prescriptions (name and address as the
     # patient gives it); prescriptions go there unless the prescriber names another.
     nominated_pharmacy = models.CharField(max_length=200, blank=True)
+    # The patient left `registered_surgery` on this date (records_management.patient_deregister): the
+    # registration no longer opens the record to that surgery. The record itself is kept, as NHS records
+    # retention requires; a later re-registration clears these.
+    deregistered_on = models.DateField(null=True, blank=True)
+    deregistration_reason = models.CharField(max_length=300, blank=True)
+    # A duplicate record retired by a merge points at the record that was kept. It stays in the database
+    # (the audit trail and the merge's undo need it) but is hidden from every search, list and access check.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -65,3 +77,43 @@ class Patient(SourceRecord):
     @property
     def nhs_number_display(self) -> str:
         return nhs_number.formatted(self.nhs_number)
+
+
+class PatientMerge(models.Model):
+    """Two records of one person made one: `retired` was folded into `survivor`.
+
+    `moved` says exactly which rows followed, as {"app_label.model.field": [primary keys]}, so an
+    unmerge moves those rows, and only those, back: rows made on the survivor after the merge stay.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_kept")
+    retired = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_retired")
+    merged_at = models.DateTimeField()
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    moved = models.JSONField(default=dict)
+    # The retired record's portal login moved to the survivor (and goes back on an unmerge).
+    moved_portal_login = models.BooleanField(default=False)
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unmerge_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-merged_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(survivor=models.F("retired")), name="patient_merge_two_records"),
+            # A record is retired by at most one merge in force at a time.
+            models.UniqueConstraint(
+                fields=["retired"], condition=models.Q(unmerged_at__isnull=True), name="patient_merge_retired_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Merge of {self.retired_id} into {self.survivor_id}"
+
+    @property
+    def rows_moved(self) -> int:
+        return sum(len(keys) for keys in self.moved.values())

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import re
-import unicodedata
 
 from django.db import IntegrityError, transaction
 
@@ -20,6 +19,7 @@ from carebridge.delivery.models import OutboundEmail
 from carebridge.delivery.services import email_enqueue, email_is_valid_address
 from carebridge.organisations.models import Facility
 from carebridge.patients.models import Gender, Patient
+from carebridge.patients.selectors import same_person_by_name
 
 
 def _registration_surgery(user: User | None) -> Facility | None:
@@ -52,25 +52,18 @@ def registering_facility(actor: Actor) -> Facility:
 # --- Possible duplicates --------------------------------------------------------------------------------
 
 
-def name_key(name: str) -> str:
-    """A name as compared for duplicates: without accents, case or spaces ("Zoë  O Brien" ~ "zoe obrien")."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    bare = "".join(character for character in decomposed if not unicodedata.combining(character))
-    return "".join(bare.casefold().split())
-
-
 def possible_duplicates(*, first_name: str, last_name: str, date_of_birth: dt.date) -> list[Patient]:
     """Patients already in Carebridge with the same first name, last name and date of birth.
 
     Compared in Python rather than by the database, so accents fold the same way on SQLite and
     PostgreSQL; the date of birth (indexed) narrows the candidates to a handful first.
     """
-    first, last = name_key(first_name), name_key(last_name)
-    candidates = Patient.objects.filter(date_of_birth=date_of_birth).select_related("registered_surgery")
+    # Records retired by a merge are not candidates: their person is the record that was kept.
+    candidates = Patient.objects.filter(date_of_birth=date_of_birth, merged_into__isnull=True).select_related(
+        "registered_surgery"
+    )
     return [
-        patient
-        for patient in candidates
-        if name_key(patient.first_name) == first and name_key(patient.last_name) == last
+        patient for patient in candidates if same_person_by_name(patient, first_name=first_name, last_name=last_name)
     ]
 
 

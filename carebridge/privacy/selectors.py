@@ -12,6 +12,7 @@ from carebridge.audit.models import AuditEvent, AuditObject
 from carebridge.core import nhs_number as nhs
 from carebridge.core.clock import LONDON
 from carebridge.patients.models import Patient
+from carebridge.patients.selectors import merged_record_ids
 
 
 def audit_events_matching(
@@ -26,8 +27,9 @@ def audit_events_matching(
     if username:
         events = events.filter(actor_label__iexact=username.strip())
     if nhs_number:
-        patient_ids = Patient.objects.filter(nhs_number=nhs.normalise(nhs_number)).values("pk")
-        events = events.filter(patient_id__in=patient_ids)
+        kept = Patient.objects.filter(nhs_number=nhs.normalise(nhs_number)).first()
+        # With the records merged into it: their history is this person's (docs/records.md).
+        events = events.filter(patient_id__in=merged_record_ids(kept) if kept is not None else [])
     if action:
         events = events.filter(action=action)
     if date_from:

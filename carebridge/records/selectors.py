@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from carebridge.access.rules import PatientAccess, Relationship, who_can_see
 from carebridge.audit.models import AuditAction, AuditEvent, AuditObject
 from carebridge.clinical.selectors import ClinicalRecord, clinical_record
+from carebridge.patients.selectors import merged_record_ids
 from carebridge.prescribing.models import Prescription
 from carebridge.prescribing.selectors import current_medicines, prescriptions_of
 from carebridge.referrals.models import Referral
@@ -96,9 +97,10 @@ def _what_for_patient(event: AuditEvent) -> str:
 def record_access_log(access: PatientAccess, limit: int = 100) -> list[AccessLogEntry]:
     if not access.is_own_record:
         raise ValueError("the access log is shown to the patient themself")
-    events = AuditEvent.objects.filter(patient_id=access.patient.pk, action__in=ACCESS_LOG_ACTIONS).select_related(
-        "actor"
-    )[:limit]
+    # A kept record's history includes that of the records merged into it (the trail is never rewritten).
+    events = AuditEvent.objects.filter(
+        patient_id__in=merged_record_ids(access.patient), action__in=ACCESS_LOG_ACTIONS
+    ).select_related("actor")[:limit]
     return [
         AccessLogEntry(
             at=event.at,

@@ -88,8 +88,19 @@ def record(request, public_id):
             "access": access,
             "appointments_panel": record_appointments_panel(request.user, access),
             "clinical_links": clinical_links(request.user, access),
+            "deregister_url": _deregister_url(request.user, access),
         },
     )
+
+
+def _deregister_url(user, access: PatientAccess) -> str:
+    """Offered to the records staff of the surgery where the patient is registered (docs/records.md)."""
+    patient = access.patient
+    if patient.deregistered_on is None and permits(
+        access, user, Action.DEREGISTER, facility_id=patient.registered_surgery_id
+    ):
+        return reverse("records:deregister", args=[patient.public_id])
+    return ""
 
 
 @require_GET

@@ -124,12 +124,14 @@ def _joined(*parts: str) -> str:
     return ", ".join(part.strip() for part in parts if part and part.strip())
 
 
-class _LetterPDF(FPDF):
-    """An A4 page with the identifying footer on every page."""
+class LetterPDF(FPDF):
+    """An A4 page with the identifying footer on every page: the UBRN (or, for a document that is not
+    about one referral, the `reference` given, such as a subject access request's), the patient and
+    their NHS number. Also drawn on by the subject access export (subject_access/pdf.py)."""
 
-    def __init__(self, *, title: str, ubrn: str, patient: LetterPatient, date: dt.date):
+    def __init__(self, *, title: str, ubrn: str, patient: LetterPatient, date: dt.date, reference: str = ""):
         super().__init__(format="A4", unit="mm")
-        self._footer_ubrn = formatted_ubrn(ubrn)
+        self._footer_reference = _plain(reference) or f"UBRN {formatted_ubrn(ubrn)}"
         self._footer_name = _plain(patient.full_name)
         self._footer_nhs_number = _plain(patient.nhs_number) or "not known"
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
@@ -149,10 +151,10 @@ class _LetterPDF(FPDF):
         self.set_font("Helvetica", size=8)
         # One line, whatever the name: a long name is cut short, never the UBRN or the NHS number.
         name, room = self._footer_name, self.epw - 30
-        fixed = f"UBRN {self._footer_ubrn}  |    |  NHS number {self._footer_nhs_number}"
+        fixed = f"{self._footer_reference}  |    |  NHS number {self._footer_nhs_number}"
         while len(name) > 1 and self.get_string_width(fixed + name) > room:
             name = name[:-2] + "."
-        self.cell(self.epw - 28, 4, f"UBRN {self._footer_ubrn}  |  {name}  |  NHS number {self._footer_nhs_number}")
+        self.cell(self.epw - 28, 4, f"{self._footer_reference}  |  {name}  |  NHS number {self._footer_nhs_number}")
         self.cell(28, 4, f"Page {self.page_no()} of {{nb}}", align="R")
 
     @property
@@ -265,7 +267,7 @@ def _organisation_lines(party: LetterParty) -> list[str]:
 
 def referral_letter_pdf(letter: ReferralLetter) -> bytes:
     """The referral letter the hospital service receives, as a PDF."""
-    pdf = _LetterPDF(
+    pdf = LetterPDF(
         title=f"Referral letter, UBRN {formatted_ubrn(letter.ubrn)}",
         ubrn=letter.ubrn,
         patient=letter.patient,
@@ -308,7 +310,7 @@ def referral_letter_pdf(letter: ReferralLetter) -> bytes:
 
 def clinic_letter_pdf(letter: ClinicLetter) -> bytes:
     """The consultant's clinic letter back to the patient's GP, as a PDF."""
-    pdf = _LetterPDF(
+    pdf = LetterPDF(
         title=f"Clinic letter, UBRN {formatted_ubrn(letter.ubrn)}",
         ubrn=letter.ubrn,
         patient=letter.patient,

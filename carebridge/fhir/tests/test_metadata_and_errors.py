@@ -23,6 +23,7 @@ def test_the_capability_statement_is_valid_r4_and_open_to_all(client):
         "Practitioner",
         "Organization",
         "Location",
+        "HealthcareService",
         "Schedule",
         "Slot",
         "Appointment",

@@ -13,7 +13,8 @@ from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Invalid
 from carebridge.patients.models import Patient
-from carebridge.patients.services import PossibleDuplicate, name_key, patient_register
+from carebridge.patients.selectors import name_key
+from carebridge.patients.services import PossibleDuplicate, patient_register
 
 URL = reverse("patients:register")
 BORN = dt.date(1980, 5, 17)
