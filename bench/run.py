@@ -835,6 +835,7 @@ def measure(run: Run, plan: dict, app: Server, ceiling: Server) -> None:
                     result,
                     (201,),
                     cpu=cpu,
+                    statements=plan.get("booking_statements") if server == "app" else 1,
                     note=f"stopped by {result.stopped_by} ({len(pairs):,} pairs planned)",
                 ),
             )
@@ -846,7 +847,16 @@ def measure(run: Run, plan: dict, app: Server, ceiling: Server) -> None:
         for server, target in (("app", app), ("ceiling", ceiling)):
             result, cpu = timed_load(run, server, target, [target.search(item) for item in searches], clients, seconds)
             add_row(
-                run, Row("free-slot search", server, result, (200,), cpu=cpu, note=f"stopped by {result.stopped_by}")
+                run,
+                Row(
+                    "free-slot search",
+                    server,
+                    result,
+                    (200,),
+                    cpu=cpu,
+                    statements=plan.get("search_statements") if server == "app" else 1,
+                    note=f"stopped by {result.stopped_by}",
+                ),
             )
         set_ratio(run.rows[-2], run.rows[-1], SEARCH)
 
@@ -854,7 +864,16 @@ def measure(run: Run, plan: dict, app: Server, ceiling: Server) -> None:
         result, cpu = timed_load(run, "app", app, [app.lookup(item) for item in plan["lookups"]], clients, seconds)
         add_row(
             run,
-            Row("NHS-number lookup", "app", result, (200,), LOOKUP, cpu=cpu, note=f"stopped by {result.stopped_by}"),
+            Row(
+                "NHS-number lookup",
+                "app",
+                result,
+                (200,),
+                LOOKUP,
+                cpu=cpu,
+                statements=plan.get("lookup_statements"),
+                note=f"stopped by {result.stopped_by}",
+            ),
         )
 
 

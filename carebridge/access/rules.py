@@ -21,6 +21,7 @@ from carebridge.access.relationships import live
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound, NotPermitted
+from carebridge.core.prepared import PreparedQuery
 from carebridge.core.roles import ADMINISTRATIVE_ROLES, CLINICAL_ROLES, Role, role_of
 from carebridge.organisations.models import AccessLevel
 from carebridge.patients.models import Patient
@@ -155,10 +156,18 @@ def _relationship_rows(user: "User", role: Role) -> Q | None:
     """A filter on CareRelationship for the rows that open records to `user` (None: no such rows)."""
     if role in CLINICAL_ROLES:
         clinician = user.clinician
-        return Q(clinician_id=clinician.pk) | Q(facility_id=clinician.workplace_id)
+        return _rows_opened_to(facility_id=clinician.workplace_id, clinician_id=clinician.pk)
     if role in ADMINISTRATIVE_ROLES:
-        return Q(facility_id=user.staff_member.facility_id)
+        return _rows_opened_to(facility_id=user.staff_member.facility_id)
     return None
+
+
+def _rows_opened_to(*, facility_id: int, clinician_id: int | None = None) -> Q:
+    """Relationships open a record to everyone working at their facility, and to their named clinician."""
+    rows = Q(facility_id=facility_id)
+    if clinician_id is not None:
+        rows |= Q(clinician_id=clinician_id)
+    return rows
 
 
 def _registered_here(user: "User", role: Role) -> int | None:
@@ -173,26 +182,125 @@ def _registered_here(user: "User", role: Role) -> int | None:
 
 def visible_patients(queryset: QuerySet[Patient], user: "User | None") -> QuerySet[Patient]:
     """Narrow `queryset` to the patients `user` may see. Emergency access counts while it lasts."""
+    seen_by = _seen_by(user)
+    if seen_by is None:
+        return queryset.none()
+    return queryset.filter(_visible(**seen_by, now=clock.now()))
+
+
+def visible_patients_with_nhs_number(user: "User | None", nhs_number: str) -> list[Patient]:
+    """The patient with `nhs_number` (normalised) if `user` may see them, with their registered surgery:
+    visible_patients for the lookup every front desk makes all day, its SQL compiled once per kind of
+    viewer (carebridge/core/prepared.py)."""
+    seen_by = _seen_by(user)
+    if seen_by is None:
+        return []
+    # A patient's own lookup has no relationships, so no moment to hold them at.
+    at = {"now": clock.now()} if "facility_id" in seen_by else {}
+    shape = tuple(sorted(seen_by))
+    prepared = _NHS_NUMBER_LOOKUPS.get(shape)
+    if prepared is None:
+
+        def build(nhs_number: str, now: dt.datetime | None = None, **ids: int) -> QuerySet[Patient]:
+            visible = Patient.objects.filter(_visible(**ids, now=now), nhs_number=nhs_number)
+            return visible.select_related("registered_surgery")[:2]
+
+        parameters = {"nhs_number": str, **dict.fromkeys(at, dt.datetime), **dict.fromkeys(seen_by, int)}
+        prepared = _NHS_NUMBER_LOOKUPS.setdefault(shape, PreparedQuery(build, **parameters))
+    return prepared.all(nhs_number=nhs_number, **at, **seen_by)
+
+
+# One compiled lookup per kind of viewer: which of _seen_by's ids they have.
+_NHS_NUMBER_LOOKUPS: dict[tuple[str, ...], PreparedQuery[Patient]] = {}
+
+
+def _seen_by(user: "User | None") -> dict[str, int] | None:
+    """What decides which patients `user` sees, as ids: their own login (a patient); the relationships
+    opened to their facility and to them as a clinician; the surgery whose registered patients they see;
+    their emergency access. None: they see nobody."""
     role = role_of(user)
     if user is None or role == Role.NONE:
-        return queryset.none()
-    # A record retired by a merge is hidden everywhere: its rows now live on the record that was kept.
-    queryset = queryset.filter(merged_into__isnull=True)
+        return None
     if role == Role.PATIENT:
-        return queryset.filter(user=user)
-    rows = _relationship_rows(user, role)
-    if rows is None:
-        return queryset.none()
-    now = clock.now()
-    visible = Q(Exists(CareRelationship.objects.filter(rows, live(now), patient=OuterRef("pk"))))
+        return {"patient_user_id": user.pk}
+    if role in CLINICAL_ROLES:
+        ids = {
+            "facility_id": user.clinician.workplace_id,
+            "clinician_id": user.clinician.pk,
+            "emergency_user_id": user.pk,
+        }
+    elif role in ADMINISTRATIVE_ROLES:
+        ids = {"facility_id": user.staff_member.facility_id}
+    else:
+        return None
     surgery_id = _registered_here(user, role)
     if surgery_id is not None:
+        ids["surgery_id"] = surgery_id
+    return ids
+
+
+def _visible(
+    *,
+    now: dt.datetime | None,
+    patient_user_id: int | None = None,
+    facility_id: int | None = None,
+    clinician_id: int | None = None,
+    surgery_id: int | None = None,
+    emergency_user_id: int | None = None,
+) -> Q:
+    # A record retired by a merge is hidden everywhere: its rows now live on the record that was kept.
+    kept = Q(merged_into__isnull=True)
+    if patient_user_id is not None:
+        return kept & Q(user_id=patient_user_id)
+    assert facility_id is not None and now is not None
+    rows = _rows_opened_to(facility_id=facility_id, clinician_id=clinician_id)
+    visible = Q(Exists(CareRelationship.objects.filter(rows, live(now), patient=OuterRef("pk"))))
+    if surgery_id is not None:
         visible |= Q(registered_surgery_id=surgery_id, deregistered_on__isnull=True)
-    if role in CLINICAL_ROLES:
+    if emergency_user_id is not None:
         visible |= Q(
-            Exists(BreakGlassAccess.objects.filter(patient=OuterRef("pk"), clinician_user=user, expires_at__gt=now))
+            Exists(
+                BreakGlassAccess.objects.filter(
+                    patient=OuterRef("pk"), clinician_user_id=emergency_user_id, expires_at__gt=now
+                )
+            )
         )
-    return queryset.filter(visible)
+    return kept & visible
+
+
+# The queries access_for runs for every record anyone opens, compiled once per process
+# (carebridge/core/prepared.py). They say what _relationship_rows says, for one patient.
+def _live_relationships(patient_id: int, now: dt.datetime, rows: Q) -> QuerySet[CareRelationship]:
+    return (
+        CareRelationship.objects.filter(rows, live(now), patient_id=patient_id)
+        .select_related("clinician", "facility")
+        .order_by("starts_at")
+    )
+
+
+_CLINICIANS_RELATIONSHIPS = PreparedQuery(
+    lambda patient_id, clinician_id, facility_id, now: _live_relationships(
+        patient_id, now, _rows_opened_to(facility_id=facility_id, clinician_id=clinician_id)
+    ),
+    patient_id=int,
+    clinician_id=int,
+    facility_id=int,
+    now=dt.datetime,
+)
+_STAFF_RELATIONSHIPS = PreparedQuery(
+    lambda patient_id, facility_id, now: _live_relationships(patient_id, now, _rows_opened_to(facility_id=facility_id)),
+    patient_id=int,
+    facility_id=int,
+    now=dt.datetime,
+)
+_EMERGENCY_ACCESS = PreparedQuery(
+    lambda patient_id, user_id, now: BreakGlassAccess.objects.filter(
+        patient_id=patient_id, clinician_user_id=user_id, expires_at__gt=now
+    ),
+    patient_id=int,
+    user_id=int,
+    now=dt.datetime,
+)
 
 
 def access_for(user: "User | None", patient: Patient) -> PatientAccess | None:
@@ -223,14 +331,16 @@ def access_for(user: "User | None", patient: Patient) -> PatientAccess | None:
                 until=None,
             )
         )
-    for row in (
-        CareRelationship.objects.filter(rows, live(now), patient=patient)
-        .select_related("clinician", "facility")
-        .order_by("starts_at")
-    ):
+    if role in CLINICAL_ROLES:
+        live_rows = _CLINICIANS_RELATIONSHIPS.all(
+            patient_id=patient.pk, clinician_id=user.clinician.pk, facility_id=user.clinician.workplace_id, now=now
+        )
+    else:
+        live_rows = _STAFF_RELATIONSHIPS.all(patient_id=patient.pk, facility_id=user.staff_member.facility_id, now=now)
+    for row in live_rows:
         found.append(_explained(row))
     if role in CLINICAL_ROLES:
-        for grant in BreakGlassAccess.objects.filter(patient=patient, clinician_user=user, expires_at__gt=now):
+        for grant in _EMERGENCY_ACCESS.all(patient_id=patient.pk, user_id=user.pk, now=now):
             found.append(
                 Relationship(
                     why=Why.EMERGENCY,

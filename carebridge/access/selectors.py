@@ -6,13 +6,12 @@ nobody learns that a patient exists.
 
 import uuid
 
-from django.core.exceptions import ValidationError
-
 from carebridge.access.rules import Action, PatientAccess, access_for, refusal
 from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound, NotPermitted
+from carebridge.core.prepared import PreparedQuery
 from carebridge.patients.models import Patient
 
 
@@ -55,11 +54,19 @@ def patient_record_of(
     return access
 
 
+# Every read of a record starts here: its SQL is compiled once per process (carebridge/core/prepared.py).
+_PATIENT = PreparedQuery(
+    lambda public_id: Patient.objects.select_related("registered_surgery").filter(public_id=public_id),
+    public_id=uuid.UUID,
+)
+
+
 def _fetch(public_id: uuid.UUID | str) -> Patient | None:
     try:
-        return Patient.objects.select_related("registered_surgery").get(public_id=public_id)
-    except (Patient.DoesNotExist, ValueError, ValidationError):
+        parsed = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
+    except ValueError:
         return None
+    return _PATIENT.one_or_none(public_id=parsed)
 
 
 def require_permitted(

@@ -20,7 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from pydantic import ValidationError as PydanticValidationError
 
-from carebridge.access.rules import PatientAccess, Viewer, viewer_of, visible_patients
+from carebridge.access.rules import PatientAccess, Viewer, viewer_of, visible_patients, visible_patients_with_nhs_number
 from carebridge.access.selectors import patient_record_for
 from carebridge.accounts.models import User
 from carebridge.api import clinical, referrals, schemas
@@ -39,7 +39,7 @@ from carebridge.patients.selectors import patients_matching
 from carebridge.prescribing.services import SafetyWarnings
 from carebridge.scheduling import services
 from carebridge.scheduling.models import Appointment, AppointmentStatus, Slot
-from carebridge.scheduling.selectors import appointment_for, appointments_disclosed, free_slots
+from carebridge.scheduling.selectors import appointment_for, appointments_disclosed, free_slots_page, slot_with_clinic
 
 DESCRIPTION = """
 Appointments, consultations and prescriptions at Carebridge GP surgeries and hospitals, with the same
@@ -236,10 +236,10 @@ def _reloaded(appointment: Appointment) -> Appointment:
 
 def _slot(public_id: uuid.UUID) -> Slot:
     # Slots are not patient data: any slot can be named, and the booking rules decide who may take it.
-    try:
-        return Slot.objects.select_related("clinician", "facility").get(public_id=public_id)
-    except Slot.DoesNotExist:
-        raise Http404("No such slot") from None
+    slot = slot_with_clinic(public_id=public_id)
+    if slot is None:
+        raise Http404("No such slot")
+    return slot
 
 
 def _london_day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -314,17 +314,16 @@ def slots(
     if scope is None:
         return []
     starts_from, starts_before = _london_day(date) if date else (None, None)
-    found = free_slots(
+    page = free_slots_page(
         facility_id=scope,
         starts_from=starts_from,
         starts_before=starts_before,
         appointment_type=appointment_type.strip(),
+        clinician_public_id=clinician,
+        facility_public_id=facility,
+        limit=limit,
     )
-    if facility is not None:
-        found = found.filter(facility__public_id=facility)
-    if clinician is not None:
-        found = found.filter(clinician__public_id=clinician)
-    return [_slot_out(slot) for slot in found[:limit]]
+    return [_slot_out(slot) for slot in page]
 
 
 # --- Patients -------------------------------------------------------------------------------------
@@ -343,14 +342,14 @@ def patients(request: HttpRequest, nhs_number: str = "", last_name: str = "", da
     number = normalise_nhs_number(nhs_number)
     if not number and not (last_name.strip() and date_of_birth):
         return Status(400, {"detail": "Give an NHS number, or a surname and a date of birth.", "code": "bad-request"})
-    found = list(
-        patients_matching(
-            visible_patients(Patient.objects.all(), request.auth),
-            nhs_number=number,
-            last_name=last_name,
-            date_of_birth=date_of_birth,
-        ).select_related("registered_surgery")[:50]
-    )
+    if number:
+        found = visible_patients_with_nhs_number(request.auth, number)
+    else:
+        found = list(
+            patients_matching(
+                visible_patients(Patient.objects.all(), request.auth), last_name=last_name, date_of_birth=date_of_birth
+            ).select_related("registered_surgery")[:50]
+        )
     criteria = (
         {"nhs_number": number} if number else {"last_name": last_name.strip(), "date_of_birth": str(date_of_birth)}
     )

@@ -15,6 +15,7 @@ from carebridge.accounts.models import ApiToken, User
 from carebridge.accounts.services import api_token_hash
 from carebridge.core import clock
 from carebridge.core.actor import Actor, Channel, client_ip
+from carebridge.core.prepared import PreparedQuery
 
 # A busy client would otherwise write on every request; once a minute is enough to see what is in use.
 LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
@@ -24,15 +25,21 @@ LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 _USER_RELATIONS = ("user", "user__patient", "user__clinician__workplace", "user__staff_member")
 
 
+# Compiled to SQL once per process: every API request runs it (carebridge/core/prepared.py).
+_TOKEN = PreparedQuery(
+    lambda token_hash: ApiToken.objects.select_related(*_USER_RELATIONS).filter(
+        token_hash=token_hash, revoked_at__isnull=True, user__is_active=True
+    ),
+    token_hash=str,
+)
+
+
 def user_for_token(token: str) -> User | None:
     """The active user an unrevoked token acts as, or None."""
     if not token:
         return None
-    try:
-        api_token = ApiToken.objects.select_related(*_USER_RELATIONS).get(
-            token_hash=api_token_hash(token), revoked_at__isnull=True, user__is_active=True
-        )
-    except ApiToken.DoesNotExist:
+    api_token = _TOKEN.one_or_none(token_hash=api_token_hash(token))
+    if api_token is None:
         return None
     now = clock.now()
     if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_GRANULARITY:

@@ -127,6 +127,9 @@ def audit_search(
         )
         for patient_id in (patients or [None])
     ]
+    if len(events) == 1:  # the usual lookup: one INSERT, without bulk_create's transaction around it
+        events[0].save(force_insert=True)
+        return events
     return AuditEvent.objects.bulk_create(events)
 
 

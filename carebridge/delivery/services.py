@@ -69,10 +69,9 @@ def email_enqueue(
     """
     validate_email(recipient)
     attachment_list = [_checked_attachment(attachment) for attachment in attachments]
-    with transaction.atomic():
-        existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
+    # savepoint=False: inside the caller's transaction this block adds no SAVEPOINT of its own (nothing
+    # in it is caught but the IntegrityError below, which has its own); outside one it is the transaction.
+    with transaction.atomic(savepoint=False):
         now = clock.now()
         email = OutboundEmail(
             recipient=recipient,
@@ -86,12 +85,16 @@ def email_enqueue(
             created_at=now,
             next_attempt_at=now,
         )
+        # Inserted straight away, not looked for first: almost every message is new, and the unique key
+        # says when it is not (queued before by us, or by another transaction that has committed).
         try:
             with transaction.atomic():
-                email.save()
+                email.save(force_insert=True)
         except IntegrityError:
-            # Another transaction queued the same message first and has committed it since.
-            return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+            existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                raise
+            return existing
         # The task row is written through the same database connection, so it commits (or rolls
         # back) with the message: no worker can see it before the caller's transaction commits.
         deliver_email.enqueue(email.pk)

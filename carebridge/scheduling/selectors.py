@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -13,6 +14,7 @@ from carebridge.audit.services import audit_denial
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound
+from carebridge.core.prepared import PreparedQuery
 from carebridge.organisations.models import Clinician
 from carebridge.scheduling.models import (
     HOLDING_STATUSES,
@@ -32,10 +34,12 @@ def free_slots(
     starts_from: dt.datetime | None = None,
     starts_before: dt.datetime | None = None,
     appointment_type: str = "",
+    now: dt.datetime | None = None,
 ) -> QuerySet[Slot]:
-    """Slots no appointment holds, still offered, not yet started, in time order."""
+    """Slots no appointment holds, still offered, not yet started (at `now`, default the clock's), in
+    time order."""
     held = Appointment.objects.filter(slot=OuterRef("pk"), status__in=HOLDING_STATUSES)
-    now = clock.now()
+    now = now or clock.now()
     slots = Slot.objects.filter(withdrawn=False, starts_at__gt=max(starts_from, now) if starts_from else now)
     slots = slots.filter(~Exists(held))
     if facility_id is not None:
@@ -79,6 +83,90 @@ def nearest_free_day(
         ).order_by("starts_at")
     starts_at = slots.values_list("starts_at", flat=True).first()
     return starts_at.astimezone(clock.LONDON).date() if starts_at else None
+
+
+# One compiled query per shape of search: which filters are given, and the page size.
+_FREE_SLOT_PAGES: dict[tuple, PreparedQuery[Slot]] = {}
+
+
+def free_slots_page(
+    *,
+    facility_id: int,
+    starts_from: dt.datetime | None = None,
+    starts_before: dt.datetime | None = None,
+    appointment_type: str = "",
+    clinician_public_id: uuid.UUID | None = None,
+    facility_public_id: uuid.UUID | None = None,
+    limit: int,
+) -> list[Slot]:
+    """The first `limit` of free_slots(...) at `facility_id` (narrowed to one clinician or facility named
+    by public id), with their clinician and facility: the API's slot search, which runs often enough that
+    its SQL is compiled once per shape of search (carebridge/core/prepared.py)."""
+    now = clock.now()
+    values: dict[str, object] = {
+        "facility_id": facility_id,
+        "after": max(starts_from, now) if starts_from else now,
+        "before": starts_before,
+        "appointment_type": appointment_type,
+        "clinician": clinician_public_id,
+        "facility": facility_public_id,
+    }
+    given = {name: value for name, value in values.items() if value}
+    shape = (*sorted(given), limit)
+    prepared = _FREE_SLOT_PAGES.get(shape)
+    if prepared is None:
+        prepared = _FREE_SLOT_PAGES.setdefault(
+            shape, PreparedQuery(partial(_free_slots_page, limit), **{name: _PAGE_PARAMETERS[name] for name in given})
+        )
+    return prepared.all(**given)
+
+
+_PAGE_PARAMETERS = {
+    "facility_id": int,
+    "after": dt.datetime,
+    "before": dt.datetime,
+    "appointment_type": str,
+    "clinician": uuid.UUID,
+    "facility": uuid.UUID,
+}
+
+
+def _free_slots_page(
+    limit: int,
+    *,
+    facility_id: int,
+    after: dt.datetime,
+    before: dt.datetime | None = None,
+    appointment_type: str = "",
+    clinician: uuid.UUID | None = None,
+    facility: uuid.UUID | None = None,
+) -> QuerySet[Slot]:
+    found = free_slots(facility_id=facility_id, starts_before=before, appointment_type=appointment_type, now=after)
+    if facility is not None:
+        found = found.filter(facility__public_id=facility)
+    if clinician is not None:
+        found = found.filter(clinician__public_id=clinician)
+    return found[:limit]
+
+
+# Booking and moving read the slot they are given (the API by its public id, the service again by its
+# key inside its transaction): compiled once per process.
+_SLOT_BY_PUBLIC_ID = PreparedQuery(
+    lambda public_id: Slot.objects.select_related("clinician", "facility").filter(public_id=public_id),
+    public_id=uuid.UUID,
+)
+_SLOT_BY_KEY = PreparedQuery(
+    lambda pk: Slot.objects.select_related("clinician", "facility").filter(pk=pk),
+    pk=int,
+)
+
+
+def slot_with_clinic(*, public_id: uuid.UUID | None = None, pk: int | None = None) -> Slot | None:
+    """The slot (by public id or key) with its clinician and facility, or None."""
+    if public_id is not None:
+        return _SLOT_BY_PUBLIC_ID.one_or_none(public_id=public_id)
+    assert pk is not None
+    return _SLOT_BY_KEY.one_or_none(pk=pk)
 
 
 def slot_is_free(slot: Slot) -> bool:

@@ -19,6 +19,7 @@ from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Invalid, NotPermitted
+from carebridge.core.prepared import PreparedQuery
 from carebridge.core.roles import Role, role_of
 from carebridge.organisations.models import Clinician, Facility
 from carebridge.patients.models import Patient
@@ -35,6 +36,7 @@ from carebridge.scheduling.models import (
 )
 from carebridge.scheduling.relationships import appointment_relationships_refresh
 from carebridge.scheduling.schedules import PlannedSlot, SessionPattern, planned_slots, sessions_overlap
+from carebridge.scheduling.selectors import slot_with_clinic
 
 
 def _require_manager_of(actor: Actor, facility_id: int) -> None:
@@ -463,7 +465,10 @@ def slots_extend_horizon(*, actor: Actor) -> int:
 def _current_slot(slot: Slot) -> Slot:
     # Re-read inside the transaction: the caller's copy may be stale (withdrawn since). No lock is
     # needed: the one-appointment-per-slot index decides between racing bookings.
-    return Slot.objects.select_related("facility", "clinician").get(pk=slot.pk)
+    current = slot_with_clinic(pk=slot.pk)
+    if current is None:
+        raise Slot.DoesNotExist("The slot no longer exists.")
+    return current
 
 
 def _check_slot_bookable(slot: Slot, appointment_type: str, now: dt.datetime) -> None:
@@ -475,19 +480,30 @@ def _check_slot_bookable(slot: Slot, appointment_type: str, now: dt.datetime) ->
         raise Invalid(f"That time is not for {appointment_type} appointments.")
 
 
+# Every booking and move asks it: compiled once per process (carebridge/core/prepared.py).
+_PATIENTS_HELD_TIMES = PreparedQuery(
+    lambda patient_id, starts_before, starts_after: Appointment.objects.filter(
+        patient_id=patient_id,
+        status__in=HOLDING_STATUSES,
+        starts_at__lt=starts_before,
+        starts_at__gt=starts_after,
+    ),
+    patient_id=int,
+    starts_before=dt.datetime,
+    starts_after=dt.datetime,
+)
+
+
 def _check_patient_free(
     patient: Patient, starts_at: dt.datetime, ends_at: dt.datetime, ignoring: Appointment | None = None
 ) -> None:
     # Longest appointment we hold is a day; look back that far for ones that run into this time.
-    candidates = Appointment.objects.filter(
-        patient=patient,
-        status__in=HOLDING_STATUSES,
-        starts_at__lt=ends_at,
-        starts_at__gt=starts_at - dt.timedelta(days=1),
+    candidates = _PATIENTS_HELD_TIMES.all(
+        patient_id=patient.pk, starts_before=ends_at, starts_after=starts_at - dt.timedelta(days=1)
     )
-    if ignoring is not None:
-        candidates = candidates.exclude(pk=ignoring.pk)
     for other in candidates:
+        if ignoring is not None and other.pk == ignoring.pk:
+            continue
         if other.ends_at > starts_at:
             local = other.starts_at.astimezone(clock.LONDON)
             raise Invalid(
@@ -496,10 +512,13 @@ def _check_patient_free(
 
 
 def _save_holding(appointment: Appointment, update_fields: list[str] | None = None) -> None:
-    """Save, turning the database's one-appointment-per-slot refusal into SlotUnavailable."""
+    """Save, turning the database's one-appointment-per-slot refusal into SlotUnavailable.
+
+    No savepoint of its own: the refusal leaves the service's transaction (booking and moving are each
+    one `transaction.atomic`), which rolls back to where the service began, so nothing of the attempt
+    is kept and the caller's own transaction, if any, carries on."""
     try:
-        with transaction.atomic():
-            appointment.save(update_fields=update_fields)
+        appointment.save(update_fields=update_fields)
     except IntegrityError as error:
         if _is_slot_conflict(error):
             raise SlotUnavailable() from error
