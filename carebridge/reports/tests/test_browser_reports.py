@@ -38,7 +38,7 @@ def test_the_manager_filters_the_reports_and_downloads_a_csv(world, settings, pa
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     _shot(page, f"all-{width}")
 
-    page.get_by_label("Clinician").select_option(label="Nurse Nia Jones")
+    page.get_by_test_id("filter-reports").get_by_label("Clinician").select_option(label="Nurse Nia Jones")
     page.get_by_role("button", name="Show reports").click()
     expect(page.get_by_test_id("period-shown")).to_contain_text("for Nurse Nia Jones")
     expect(appointments).to_contain_text("Nurse Nia Jones")
