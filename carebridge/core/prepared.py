@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -65,7 +65,9 @@ class PreparedQuery(Generic[M]):
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def all(self, using: str = "default", **values: Any) -> list[M]:
+    def all(self, **values: Any) -> list[M]:
+        # Carebridge has one database; a second would need its own compiled query (kept per alias below).
+        using = DEFAULT_DB_ALIAS
         compiled = self._compiled.get(using) or self._prepare(using)
         params = list(compiled.params)
         ops = connections[using].ops
@@ -76,8 +78,8 @@ class PreparedQuery(Generic[M]):
             rows = cursor.fetchall()
         return self._instances(compiled, rows, using)
 
-    def one_or_none(self, using: str = "default", **values: Any) -> M | None:
-        found = self.all(using, **values)
+    def one_or_none(self, **values: Any) -> M | None:
+        found = self.all(**values)
         if len(found) > 1:
             raise found[0].MultipleObjectsReturned(f"{len(found)} rows where at most one was expected")
         return found[0] if found else None
