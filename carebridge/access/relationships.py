@@ -69,6 +69,11 @@ def relationships_clear(*, source_ids: Sequence[uuid.UUID]) -> None:
 def relationships_replace(*, source_ids: Sequence[uuid.UUID], rows: Iterable[RelationshipRow]) -> None:
     """Make the relationships that `source_ids` give exactly `rows`. Runs in the caller's transaction."""
     relationships_clear(source_ids=source_ids)
+    relationships_add(rows=rows)
+
+
+def relationships_add(*, rows: Iterable[RelationshipRow]) -> None:
+    """Write the relationships of sources that have none yet (just created). In the caller's transaction."""
     CareRelationship.objects.bulk_create([CareRelationship(**row.values()) for row in rows], batch_size=_BATCH)
 
 

@@ -4,7 +4,12 @@ the booking until a while after the appointment (access.relationships decides ho
 from collections.abc import Iterable
 
 from carebridge.access.models import RelationshipKind
-from carebridge.access.relationships import RelationshipRow, appointment_relationship_ends, relationships_replace
+from carebridge.access.relationships import (
+    RelationshipRow,
+    appointment_relationship_ends,
+    relationships_add,
+    relationships_replace,
+)
 from carebridge.core import clock
 from carebridge.scheduling.models import Appointment, AppointmentStatus
 
@@ -49,3 +54,9 @@ def appointment_relationships_refresh(appointments: Iterable[Appointment]) -> No
         source_ids=[appointment.public_id for appointment in appointments],
         rows=appointment_relationship_rows(appointments),
     )
+
+
+def appointment_relationships_begin(appointment: Appointment) -> None:
+    """The relationships of an appointment just made: nothing to replace (its public id is new), so
+    nothing is deleted first. In the caller's transaction."""
+    relationships_add(rows=[_row(appointment)])

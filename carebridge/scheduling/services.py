@@ -34,7 +34,7 @@ from carebridge.scheduling.models import (
     ScheduleException,
     Slot,
 )
-from carebridge.scheduling.relationships import appointment_relationships_refresh
+from carebridge.scheduling.relationships import appointment_relationships_begin, appointment_relationships_refresh
 from carebridge.scheduling.schedules import PlannedSlot, SessionPattern, planned_slots, sessions_overlap
 from carebridge.scheduling.selectors import slot_with_clinic
 
@@ -573,7 +573,7 @@ def appointment_book(*, actor: Actor, patient: Patient, slot: Slot, appointment_
         updated_at=now,
     )
     _save_holding(appointment)
-    appointment_relationships_refresh([appointment])
+    appointment_relationships_begin(appointment)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
