@@ -89,6 +89,8 @@ def fold(line: str) -> str:
     Counted in UTF-8 octets, and never inside a character: a name like Siân must not be split
     between the two bytes of its â.
     """
+    if len(line.encode("utf-8")) <= MAX_LINE_OCTETS:
+        return line  # most lines: nothing to fold, and no need to walk them a character at a time
     pieces: list[str] = []
     current = ""
     current_octets = 0
