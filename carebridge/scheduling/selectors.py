@@ -85,8 +85,10 @@ def nearest_free_day(
     return starts_at.astimezone(clock.LONDON).date() if starts_at else None
 
 
-# One compiled query per shape of search: which filters are given, and the page size.
+# One compiled query per shape of search: which filters are given, and the page size rounded up to one
+# of a few, so that a client trying every size from 1 to 200 cannot fill the process with queries.
 _FREE_SLOT_PAGES: dict[tuple, PreparedQuery[Slot]] = {}
+_PAGE_SIZES = (10, 25, 50, 100, 200)
 
 
 def free_slots_page(
@@ -112,13 +114,14 @@ def free_slots_page(
         "facility": facility_public_id,
     }
     given = {name: value for name, value in values.items() if value}
-    shape = (*sorted(given), limit)
+    size = next((size for size in _PAGE_SIZES if size >= limit), limit)
+    shape = (*sorted(given), size)
     prepared = _FREE_SLOT_PAGES.get(shape)
     if prepared is None:
         prepared = _FREE_SLOT_PAGES.setdefault(
-            shape, PreparedQuery(partial(_free_slots_page, limit), **{name: _PAGE_PARAMETERS[name] for name in given})
+            shape, PreparedQuery(partial(_free_slots_page, size), **{name: _PAGE_PARAMETERS[name] for name in given})
         )
-    return prepared.all(**given)
+    return prepared.all(**given)[:limit]
 
 
 _PAGE_PARAMETERS = {

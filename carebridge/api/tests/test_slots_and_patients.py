@@ -78,6 +78,15 @@ def test_slot_search_costs_two_queries_however_many_slots(schedule, api_client_f
     assert len(queries) == 2  # the token, the slots with their clinician and facility
 
 
+def test_every_page_size_gives_exactly_that_many_soonest_first(schedule, api_client_for):
+    # Page sizes share compiled queries (rounded up to a few sizes): each still gets exactly its own count.
+    api = api_client_for(schedule.reception)
+    longest = [slot["id"] for slot in api.get("/api/slots", {"limit": 60}).json()]
+    assert len(longest) == 60
+    for limit in (1, 7, 10, 11, 26, 60):
+        assert [slot["id"] for slot in api.get("/api/slots", {"limit": limit}).json()] == longest[:limit]
+
+
 def test_bad_query_values_are_422(schedule, api_client_for):
     api = api_client_for(schedule.reception)
     assert api.get("/api/slots", {"date": "tomorrow"}).status_code == 422
