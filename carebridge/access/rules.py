@@ -152,16 +152,6 @@ def _viewer_facility_id(user: "User", role: Role) -> int | None:
     return None
 
 
-def _relationship_rows(user: "User", role: Role) -> Q | None:
-    """A filter on CareRelationship for the rows that open records to `user` (None: no such rows)."""
-    if role in CLINICAL_ROLES:
-        clinician = user.clinician
-        return _rows_opened_to(facility_id=clinician.workplace_id, clinician_id=clinician.pk)
-    if role in ADMINISTRATIVE_ROLES:
-        return _rows_opened_to(facility_id=user.staff_member.facility_id)
-    return None
-
-
 def _rows_opened_to(*, facility_id: int, clinician_id: int | None = None) -> Q:
     """Relationships open a record to everyone working at their facility, and to their named clinician."""
     rows = Q(facility_id=facility_id)
@@ -269,7 +259,7 @@ def _visible(
 
 
 # The queries access_for runs for every record anyone opens, compiled once per process
-# (carebridge/core/prepared.py). They say what _relationship_rows says, for one patient.
+# (carebridge/core/prepared.py): a clinician's rows and a member of staff's, for one patient.
 def _live_relationships(patient_id: int, now: dt.datetime, rows: Q) -> QuerySet[CareRelationship]:
     return (
         CareRelationship.objects.filter(rows, live(now), patient_id=patient_id)
@@ -315,9 +305,8 @@ def access_for(user: "User | None", patient: Patient) -> PatientAccess | None:
         return PatientAccess(
             patient=patient, role=role, disclosure=Disclosure.CLINICAL, relationships=(own,), facility_id=None
         )
-    rows = _relationship_rows(user, role)
-    if rows is None:
-        return None
+    if role not in CLINICAL_ROLES and role not in ADMINISTRATIVE_ROLES:
+        return None  # relationships open records to clinicians and staff only
     now = clock.now()
     found: list[Relationship] = []
     surgery_id = _registered_here(user, role)
