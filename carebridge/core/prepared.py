@@ -18,9 +18,11 @@ uuid.UUID or an aware datetime), which must reach the SQL as a value of its own 
 comparison, or text inside a `contains` pattern); preparing fails loudly otherwise. A query whose shape
 changes with the values (an optional filter, a different LIMIT) is one PreparedQuery per shape.
 Only what ModelIterable supports plainly is supported: select_related, filters, ordering, slicing; not
-prefetch_related, annotations or values(). It relies on the compiler's attributes that ModelIterable
-reads (select, klass_info), which are Django's internals: an upgrade of Django (pinned in
-pyproject.toml) must pass carebridge/core/tests/test_prepared.py.
+prefetch_related or annotations. A `values(...)` queryset is prepared too, and `rows()` gives its dicts
+(as the queryset would), for answers that need a few columns of many rows and no model instances. It
+relies on the compiler's attributes that ModelIterable and ValuesIterable read (select, klass_info),
+which are Django's internals: an upgrade of Django (pinned in pyproject.toml) must pass
+carebridge/core/tests/test_prepared.py.
 """
 
 import datetime as dt
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models.query import get_related_populators
+from django.db.models.query import ValuesIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=models.Model)
@@ -47,8 +49,10 @@ class _Compiled:
     # it in (see _form_of).
     slots: tuple[tuple[int, str, Any], ...]
     compiler: SQLCompiler
+    # A model query: the model's columns and how to build it. A values() query: the names of its columns.
     init_list: tuple[str, ...]
     model_fields: slice
+    names: tuple[str, ...]
     # What turns the database's values into Python's, per column (SQLite's dates, JSON); worked out once.
     converters: dict
     # How each select_related object is built from its part of the row (they keep no state between rows).
@@ -56,7 +60,7 @@ class _Compiled:
 
 
 class PreparedQuery(Generic[M]):
-    def __init__(self, build: Callable[..., "models.QuerySet[M]"], **parameters: type) -> None:
+    def __init__(self, build: Callable[..., "models.QuerySet[M, Any]"], **parameters: type) -> None:
         for name, kind in parameters.items():
             if kind not in _PLACEHOLDER_TYPES:
                 raise TypeError(f"parameter {name}: only str, int, uuid.UUID and datetime values can be prepared")
@@ -66,6 +70,22 @@ class PreparedQuery(Generic[M]):
         self._lock = threading.Lock()
 
     def all(self, **values: Any) -> list[M]:
+        compiled, rows = self._run(values)
+        if compiled.names:
+            raise TypeError("PreparedQuery: a values() query gives rows(), not model instances")
+        return self._instances(compiled, rows, DEFAULT_DB_ALIAS)
+
+    def rows(self, **values: Any) -> list[dict[str, Any]]:
+        """A values(...) query's answer: one dict per row, as the queryset gives them."""
+        compiled, rows = self._run(values)
+        if not compiled.names:
+            raise TypeError("PreparedQuery: rows() is for a values() query")
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        names = compiled.names
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _run(self, values: dict[str, Any]) -> tuple[_Compiled, list[tuple]]:
         # Carebridge has one database; a second would need its own compiled query (kept per alias below).
         using = DEFAULT_DB_ALIAS
         compiled = self._compiled.get(using) or self._prepare(using)
@@ -75,8 +95,7 @@ class PreparedQuery(Generic[M]):
             params[position] = _as_param(values[name], form, ops)
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        return self._instances(compiled, rows, using)
+            return compiled, cursor.fetchall()
 
     def one_or_none(self, **values: Any) -> M | None:
         found = self.all(**values)
@@ -106,6 +125,24 @@ class PreparedQuery(Generic[M]):
                     f"PreparedQuery: {', '.join(sorted(missing))} did not reach the SQL unchanged; "
                     "use it as a plain value (an exact match)"
                 )
+            query = queryset.query
+            converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+            if queryset._iterable_class is ValuesIterable and not query.extra_select and not query.annotation_select:
+                compiled = _Compiled(
+                    sql=sql,
+                    params=tuple(params),
+                    slots=tuple(slots),
+                    compiler=compiler,
+                    init_list=(),
+                    model_fields=slice(0),
+                    names=tuple(query.selected or query.values_select),
+                    populators=[],
+                    converters=converters,
+                )
+                self._compiled[using] = compiled
+                return compiled
+            if queryset._iterable_class is not models.query.ModelIterable:
+                raise ValueError("PreparedQuery: only model instances or values(), without annotations")
             if compiler.klass_info is None or compiler.annotation_col_map:
                 raise ValueError("PreparedQuery: only model instances, without annotations, can be prepared")
             select_fields = compiler.klass_info["select_fields"]
@@ -117,8 +154,9 @@ class PreparedQuery(Generic[M]):
                 compiler=compiler,
                 init_list=tuple(column[0].target.attname for column in compiler.select[model_fields]),
                 model_fields=model_fields,
+                names=(),
                 populators=get_related_populators(compiler.klass_info, compiler.select, using),
-                converters=compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]]),
+                converters=converters,
             )
             self._compiled[using] = compiled
             return compiled

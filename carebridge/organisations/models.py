@@ -105,7 +105,7 @@ class Clinician(SourceRecord):
 
     @property
     def display_name(self) -> str:
-        return " ".join(part for part in (self.honorific, self.first_name, self.last_name) if part)
+        return clinician_display_name(self.honorific, self.first_name, self.last_name)
 
     @property
     def is_nurse(self) -> bool:
@@ -180,3 +180,8 @@ class SystemAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility.name}'s system"
+
+
+def clinician_display_name(honorific: str, first_name: str, last_name: str) -> str:
+    """How a clinician is named to people ("Dr. Grace Patel"), from the columns, for rows read as values."""
+    return " ".join(part for part in (honorific, first_name, last_name) if part)

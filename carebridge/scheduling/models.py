@@ -148,7 +148,12 @@ class Slot(models.Model):
 
     @property
     def minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+        return minutes_between(self.starts_at, self.ends_at)
+
+
+def minutes_between(starts_at: dt.datetime, ends_at: dt.datetime) -> int:
+    """A slot's length in whole minutes."""
+    return int((ends_at - starts_at).total_seconds() // 60)
 
 
 class AppointmentStatus(models.TextChoices):

@@ -1,10 +1,14 @@
 """GET /api/slots (free slots where the user books) and GET /api/patients (lookup within access)."""
 
 import datetime as dt
+import json
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from ninja.responses import NinjaJSONEncoder
+from pydantic import TypeAdapter
 
+from carebridge.api import schemas
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core.actor import Actor
 from carebridge.scheduling import services
@@ -85,6 +89,16 @@ def test_every_page_size_gives_exactly_that_many_soonest_first(schedule, api_cli
     assert len(longest) == 60
     for limit in (1, 7, 10, 11, 26, 60):
         assert [slot["id"] for slot in api.get("/api/slots", {"limit": limit}).json()] == longest[:limit]
+
+
+def test_the_search_answers_exactly_the_documented_shape(schedule, api_client_for):
+    # The search's answer is not validated by django-ninja on the way out (api.slots says why): it must
+    # be what SlotOut would have made of it, field for field.
+    answer = api_client_for(schedule.reception).get("/api/slots", {"limit": 3}).json()
+    documented = TypeAdapter(list[schemas.SlotOut]).validate_python(answer)
+    assert answer == json.loads(json.dumps([slot.model_dump() for slot in documented], cls=NinjaJSONEncoder))
+    assert set(answer[0]) == set(schemas.SlotOut.model_fields)
+    assert answer[0]["clinician"]["name"] == "Dr. Grace Patel" and answer[0]["minutes"] == 15
 
 
 def test_bad_query_values_are_422(schedule, api_client_for):

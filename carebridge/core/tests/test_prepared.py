@@ -70,3 +70,31 @@ def test_a_value_that_does_not_reach_the_sql_unchanged_is_refused(schedule):
         ignored.all(facility_id=schedule.surgery.pk)
     with pytest.raises(TypeError):
         PreparedQuery(lambda day: Slot.objects.filter(starts_at__date=day), day=dt.date)
+
+
+def _slot_values(facility_id, after, clinician):
+    return (
+        Slot.objects.filter(facility_id=facility_id, starts_at__gt=after, clinician__public_id=clinician)
+        .order_by("starts_at")
+        .values("public_id", "starts_at", "appointment_types", "clinician__last_name", "facility__name")[:5]
+    )
+
+
+def test_a_values_query_gives_the_rows_the_queryset_gives(schedule):
+    # Converted as the queryset converts them: UUIDs, aware datetimes and JSON lists on SQLite too.
+    prepared = PreparedQuery(_slot_values, facility_id=int, after=dt.datetime, clinician=uuid.UUID)
+    values = {
+        "facility_id": schedule.surgery.pk,
+        "after": schedule_time(1, dt.time(10, 0)),
+        "clinician": schedule.gp.clinician.public_id,
+    }
+    expected = list(_slot_values(**values))
+    found = prepared.rows(**values)
+    assert found == expected and len(found) == 5
+    assert isinstance(found[0]["public_id"], uuid.UUID) and found[0]["starts_at"].tzinfo is not None
+    assert isinstance(found[0]["appointment_types"], list) and found[0]["clinician__last_name"] == "Patel"
+    # Instances and rows are different answers: asking a query for the other one is a mistake, said so.
+    with pytest.raises(TypeError, match="rows"):
+        prepared.all(**values)
+    with pytest.raises(TypeError, match="values"):
+        PREPARED.rows(**values, appointment_type="Follow-up")
