@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from carebridge.audit.models import AuditAction, AuditEvent
 from carebridge.core import clock
+from carebridge.delivery.models import OutboundEmail
 from carebridge.scheduling.models import Appointment, AppointmentStatus
 from carebridge.testing.schedule import slot_at
 
@@ -125,13 +126,18 @@ def test_a_wrong_appointment_type_is_refused(schedule, api_client_for):
 def test_booking_costs_a_bounded_number_of_queries(schedule, api_client_for):
     api = api_client_for(schedule.reception)
     api.get("/api/me")
+    schedule.alice.email = "alice@example.com"  # so that the confirmation is queued, as for most patients
+    schedule.alice.save(update_fields=["email"])
+    slot = slot_at(schedule, 0, NINE)
     with CaptureQueriesContext(connection) as queries:
-        assert _book(api, schedule, slot_at(schedule, 0, NINE)).status_code == 201
-    # The slot (here and in the view); token; patient fetch, care relationships, read audit; then in the
-    # booking transaction: slot re-read, the service's own access check (care relationships), patient lock,
-    # overlap check, insert, the new appointment's care relationship (an insert: nothing to replace),
-    # audit (and the transaction itself). Measured at 15 on SQLite and PostgreSQL.
-    assert len(queries) <= 15
+        assert _book(api, schedule, slot).status_code == 201
+    # Token; the slot; patient fetch, care relationships, read audit; then in the booking transaction:
+    # slot re-read, the service's own access check (care relationships), patient lock, overlap check,
+    # insert, the new appointment's care relationship (an insert: nothing to replace), audit, the
+    # confirmation email and the task that sends it, and the transaction itself (here a savepoint, the
+    # test being a transaction). 16 on SQLite and PostgreSQL.
+    assert len(queries) <= 16
+    assert OutboundEmail.objects.filter(recipient="alice@example.com").count() == 1
 
 
 def test_move_then_cancel(schedule, api_client_for):
