@@ -34,6 +34,8 @@ def _sign_in(page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _shot(page, name: str) -> None:
@@ -203,6 +205,8 @@ def test_the_manager_adds_a_session_and_the_gp_marks_an_appointment_done(schedul
     )
     clock.freeze(appointment.starts_at + dt.timedelta(minutes=5))
     page.get_by_role("button", name="Sign out").click()
+    # Signed out before the test goes on: a page.goto() now would cancel the sign-out on its way.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Carebridge")
     _sign_in(page, "gp")
     page.get_by_role("link", name="My day").first.click()
     row = page.get_by_test_id(f"row-{appointment.public_id}")

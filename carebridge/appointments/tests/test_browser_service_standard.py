@@ -44,6 +44,8 @@ def _sign_in(page, username: str) -> None:
 
 def _sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
+    # Signed out before the test goes on: a page.goto() now would cancel the sign-out on its way.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Carebridge")
 
 
 def _type_date(page, legend: str, day: dt.date) -> None:

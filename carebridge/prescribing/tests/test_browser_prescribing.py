@@ -32,10 +32,14 @@ def _sign_in(page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
+    # Signed out before the test goes on: a page.goto() now would cancel the sign-out on its way.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Carebridge")
 
 
 def _shot(page, name: str) -> None:

@@ -191,6 +191,8 @@ def test_in_a_browser_the_privacy_officer_reviews_from_the_menu(world, grant, pa
     page.get_by_label("Username").fill("privacy")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
     page.goto(LIST)  # the menu collapses behind a button at 375 px; its link is checked above
     page.get_by_role("link", name="See what was viewed, and review this access").click()
     expect(page.get_by_test_id("break-glass-events")).to_contain_text("Owen Hughes (GP)")

@@ -14,6 +14,8 @@ def _sign_in(page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _fill_registration(page, *, nhs_number: str, first_name: str, last_name: str) -> None:
