@@ -93,6 +93,13 @@ def _described(description: str, body: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": body}}}
 
 
+class CarebridgeSwagger(Swagger):
+    """django-ninja's Swagger UI in our own page (api/docs.html), which gives it a language, a main
+    landmark and a level-one heading."""
+
+    template = "api/docs.html"
+
+
 api = CarebridgeAPI(
     title="Carebridge API",
     version="1",
@@ -102,7 +109,7 @@ api = CarebridgeAPI(
     # The Swagger UI files come from django-ninja's own static folder (no CDN); its page has no inline
     # script, so the site's Content-Security-Policy applies to it unchanged. No validator badge: it
     # would send our description's address to validator.swagger.io (and the CSP would refuse it).
-    docs=Swagger(settings={"validatorUrl": None}),
+    docs=CarebridgeSwagger(settings={"validatorUrl": None}),
     docs_decorator=never_cache,
 )
 
