@@ -21,6 +21,10 @@ import pytest
 # is committed, and the server's thread sees it. A console error or an uncaught exception in the page
 # (a script or style refused by the Content-Security-Policy, a missing asset, a JavaScript error) fails
 # the test; a test that expects one asserts on `console_errors` and then clears the list.
+# axe-core checks every state the tab reaches (carebridge/testing/axe.py): each page just before a
+# navigation or an htmx or fetch request leaves it, and the last one when the test ends. Any violation,
+# of any impact, fails the test; a test that expects one asserts on `axe_violations` and clears it.
+# (The one page that may accept rules, a third-party UI we only host, does so with axe_watcher.accept().)
 # Set CAREBRIDGE_SCREENSHOT_DIR to keep a full-page screenshot of every browser test's last page.
 # ==================================================================================================
 
@@ -97,8 +101,35 @@ def console_errors():
     return []
 
 
+@pytest.fixture(scope="session")
+def axe_script():
+    """axe-core's script, from the npm package pinned in frontend/ (never served to people)."""
+    from carebridge.testing.axe import AXE_JS
+
+    if not AXE_JS.is_file():
+        reason = f"{AXE_JS} is missing (`make test` installs it: bin/vendor-assets runs npm ci in frontend/)"
+        if _under_ci():
+            pytest.fail(f"browser tests must run in CI: {reason}")
+        pytest.skip(reason)
+    return AXE_JS
+
+
 @pytest.fixture
-def page(request, browser, live_server, console_errors):
+def axe_watcher(axe_script):
+    """The test's accessibility check, attached to `page`'s browser context (carebridge/testing/axe.py)."""
+    from carebridge.testing.axe import AxeWatcher
+
+    return AxeWatcher()
+
+
+@pytest.fixture
+def axe_violations(axe_watcher):
+    """What axe found wrong in the states the test reached (carebridge.testing.axe.AxeViolation)."""
+    return axe_watcher.violations
+
+
+@pytest.fixture
+def page(request, browser, live_server, console_errors, axe_watcher):
     """A new tab in a new browser context (no cookies from other tests), based at the live server."""
     # The live server is plain http://localhost:<port>, while the session and CSRF cookies are Secure
     # outside the demo: chromium accepts them because localhost and 127.0.0.1 count as secure origins.
@@ -106,6 +137,7 @@ def page(request, browser, live_server, console_errors):
     context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/London")
     # A page that does not answer in 10 s is broken; Playwright's default 30 s only slows the report.
     context.set_default_timeout(10_000)
+    axe_watcher.attach(context)
     tab = context.new_page()
 
     def on_console(message):
@@ -116,10 +148,19 @@ def page(request, browser, live_server, console_errors):
     tab.on("pageerror", lambda error: console_errors.append(f"uncaught exception: {error}"))
     yield tab
 
+    axe_watcher.check_open_tabs(context)
     screenshot_dir = os.environ.get("CAREBRIDGE_SCREENSHOT_DIR")
     if screenshot_dir and not tab.is_closed():
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         tab.screenshot(path=str(Path(screenshot_dir) / f"{name}.png"), full_page=True)
     context.close()
+    failures = []
     if console_errors:
-        pytest.fail("the page reported errors:\n  " + "\n  ".join(console_errors), pytrace=False)
+        failures.append("the page reported errors:\n  " + "\n  ".join(console_errors))
+    if axe_watcher.violations or axe_watcher.unchecked:
+        from carebridge.testing.axe import format_axe_report
+
+        report = format_axe_report(axe_watcher.violations, axe_watcher.unchecked)
+        failures.append("axe-core found accessibility problems:\n" + report)
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
