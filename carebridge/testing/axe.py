@@ -154,24 +154,12 @@ class AxeWatcher:
             return
         if tab.is_closed() or tab.url == "about:blank":
             return
-        listening = self._listening.pop(tab, None)
-        if listening is None:
-            self.unchecked.append(f"{tab.url}: the page had no request to {CHANNEL_PATH} open (did its script run?)")
-            return
         self._checking.add(tab)
         try:
-            with tab.expect_request(lambda request: _is_channel(request) and request.frame == tab.main_frame) as sent:
-                listening.fulfill(json={"lastKey": self._last_key.get(tab)})
-            answer: dict[str, Any] = sent.value.post_data_json or {"error": "the page sent an empty answer"}
-            self._wait_for_the_route_of(tab, sent.value)
-        except Error as error:
-            self.unchecked.append(f"{tab.url}: {error.message.splitlines()[0]}")
-            return
+            answer = self._ask(tab)
         finally:
             self._checking.discard(tab)
-        if "checkable" in answer:
-            # A new document's first word: the state was replaced while being asked about.
-            self.unchecked.append(f"{tab.url}: the page was replaced before axe could check it")
+        if answer is None:
             return
         if "error" in answer:
             self.unchecked.append(f"{tab.url}: axe failed: {answer['error']}")
@@ -194,6 +182,40 @@ class AxeWatcher:
             )
             if violation not in self.violations:
                 self.violations.append(violation)
+
+    def _ask(self, tab: Page) -> dict[str, Any] | None:
+        """The page's answer to "check", or None (and why, in `unchecked`) when it gave none.
+
+        The line held for a tab can be its previous document's: after a navigation, until the new
+        document's first request reaches the watcher, the one kept is the old document's, which the
+        navigation cancelled. Asked on it, either nobody answers (the request is gone) or the new
+        document's first word arrives instead; every state that navigation left was checked before it
+        went, so the new document, which is the state on screen, is asked once more on its own line.
+        """
+        for attempt in (1, 2):
+            listening = self._listening.pop(tab, None)
+            if listening is None:
+                self.unchecked.append(
+                    f"{tab.url}: the page had no request to {CHANNEL_PATH} open (did its script run?)"
+                )
+                return None
+            try:
+                with tab.expect_request(
+                    lambda request: _is_channel(request) and request.frame == tab.main_frame
+                ) as sent:
+                    listening.fulfill(json={"lastKey": self._last_key.get(tab)})
+                answer: dict[str, Any] = sent.value.post_data_json or {"error": "the page sent an empty answer"}
+                self._wait_for_the_route_of(tab, sent.value)
+            except Error as error:
+                if attempt == 1 and self._listening.get(tab) is not None:
+                    continue  # nobody was on that line; the current document's has come in meanwhile
+                self.unchecked.append(f"{tab.url}: {error.message.splitlines()[0]}")
+                return None
+            if "checkable" not in answer:
+                return answer
+            if attempt == 2:
+                self.unchecked.append(f"{tab.url}: the page was replaced before axe could check it")
+        return None
 
     @staticmethod
     def _let_playwright_work(tab: Page) -> None:
