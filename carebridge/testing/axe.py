@@ -47,10 +47,18 @@ CHANNEL_SCRIPT = """(() => {
     if (typeof axe === 'undefined') {
       throw new Error('axe-core did not load in this page');
     }
-    // Styles (and so colours and sizes) are applied by the load event.
-    if (document.readyState !== 'complete') {
-      await new Promise((resolve) => window.addEventListener('load', resolve, {once: true}));
+    // The whole document, styled: its stylesheets decide colours and sizes. Not the load event, which
+    // waits for images too and which a page being left mid-load may never fire (the navigation away is
+    // held until this check answers).
+    if (document.readyState === 'loading') {
+      await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, {once: true}));
     }
+    await Promise.all(Array.from(document.querySelectorAll('link[rel="stylesheet"]'), (link) => link.sheet
+      ? null
+      : new Promise((resolve) => {
+        link.addEventListener('load', resolve, {once: true});
+        link.addEventListener('error', resolve, {once: true});
+      })));
     const html = document.documentElement.outerHTML.replace(/(name="csrfmiddlewaretoken" value=")[^"]*/g, '$1');
     const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(html));
     const hash = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');

@@ -71,6 +71,32 @@ def test_a_state_left_at_once_is_checked_before_it_goes(page, live_server, axe_v
     axe_violations.clear()  # the sign-in page itself, checked as the test ends, has none
 
 
+def test_a_page_left_before_it_has_loaded_is_checked_and_let_go(page, live_server, axe_violations):
+    # The page's script is held back until the navigation away has begun, as a slow server might, so the
+    # page is left before it has loaded. It is checked as it stands, parsed and styled: under load a page
+    # left mid-load sometimes never fired its load event while the navigation away was held, and a check
+    # waiting for that event held the test until it timed out (a CI failure of stop 16).
+    held = []
+    body = f'<script src="{MADE_UP}late.js" defer></script>{NO_ALT}<a href="/accounts/sign-in/">Sign in</a>'
+    _serve(page, live_server, {"loading": ("text/html", _html(body))})
+    page.route(f"{live_server.url}{MADE_UP}late.js", lambda route: held.append(route))
+
+    def let_the_script_come(request):
+        if request.is_navigation_request() and request.url.endswith("/accounts/sign-in/") and held:
+            held.pop().fulfill(status=200, content_type="text/javascript", body="window.late = true;")
+
+    page.on("request", let_the_script_come)
+    page.goto(f"{MADE_UP}loading", wait_until="commit")
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    assert page.evaluate("document.readyState") != "complete"
+
+    page.get_by_role("link", name="Sign in").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Carebridge")
+    assert _rules_by_address(axe_violations, live_server) == [(f"{MADE_UP}loading", "image-alt")]
+    axe_violations.clear()
+
+
 def test_an_htmx_swap_is_checked_before_and_after(page, live_server, axe_watcher, axe_violations):
     # The button swaps the unlabelled image for the sign-in page's username box without its label.
     body = (
