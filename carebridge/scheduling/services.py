@@ -480,6 +480,14 @@ def _check_slot_bookable(slot: Slot, appointment_type: str, now: dt.datetime) ->
         raise Invalid(f"That time is not for {appointment_type} appointments.")
 
 
+# Every booking takes it, so two tabs cannot book the same patient overlapping times: compiled once per
+# process (carebridge/core/prepared.py). Its compilation, with `.first()`'s ORDER BY, was a tenth of a
+# booking's CPU.
+_PATIENT_LOCK = PreparedQuery(
+    lambda patient_id: Patient.objects.select_for_update().filter(pk=patient_id).order_by().values("pk"),
+    patient_id=int,
+)
+
 # Every booking and move asks it: compiled once per process (carebridge/core/prepared.py).
 _PATIENTS_HELD_TIMES = PreparedQuery(
     lambda patient_id, starts_before, starts_after: Appointment.objects.filter(
@@ -557,7 +565,7 @@ def appointment_book(*, actor: Actor, patient: Patient, slot: Slot, appointment_
     appointment_type = _booking_type(slot, appointment_type, reason)
     _check_slot_bookable(slot, appointment_type, now)
     # One booking at a time per patient, so two tabs cannot book overlapping times.
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    _PATIENT_LOCK.rows(patient_id=patient.pk)
     _check_patient_free(patient, slot.starts_at, slot.ends_at)
     appointment = Appointment(
         patient=patient,

@@ -14,6 +14,7 @@ from django.db import connection
 
 from carebridge.core import clock
 from carebridge.core.actor import Actor
+from carebridge.core.errors import Invalid
 from carebridge.patients.models import Gender, Patient
 from carebridge.scheduling import services
 from carebridge.scheduling.errors import SlotUnavailable
@@ -130,3 +131,36 @@ def test_a_move_racing_a_booking_never_loses_or_doubles_a_slot(schedule):
         else:
             # The booking won: the mover still holds the original slot, nothing lost.
             assert appointment.slot == original and appointment.status == "booked"
+
+
+def test_one_patient_booked_into_two_rooms_at_once_gets_one(schedule):
+    """The patient's row lock in appointment_book: without it, two bookings for the same patient at the
+    same time with different clinicians would each see no overlap and both be made."""
+    services.session_add(
+        actor=Actor.command_line(schedule.manager),
+        clinician=schedule.nurse.clinician,
+        weekday=0,
+        start_time=dt.time(9, 0),
+        end_time=dt.time(12, 0),
+        slot_minutes=15,
+        appointment_types=["Routine Consultation"],
+    )
+    reception = Actor.command_line(schedule.reception)
+    times = [dt.time(9, 0), dt.time(9, 15), dt.time(9, 30), dt.time(9, 45), dt.time(10, 0), dt.time(10, 15)]
+    for patient, time in zip(_patients(schedule, len(times)), times, strict=True):
+        gp_slot = slot_at(schedule, 0, time)
+        nurse_slot = schedule.nurse.clinician.slots.get(starts_at=gp_slot.starts_at)
+
+        outcomes = _race(
+            [
+                lambda slot=slot, patient=patient: services.appointment_book(
+                    actor=reception, patient=patient, slot=slot, appointment_type="Routine Consultation", reason="Check"
+                )
+                for slot in (gp_slot, nurse_slot)
+            ]
+        )
+
+        assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Appointment", "Invalid"], outcomes
+        [refused] = [outcome for outcome in outcomes if isinstance(outcome, Invalid)]
+        assert "Appointments cannot overlap" in refused.message
+        assert Appointment.objects.filter(patient=patient, status__in=HOLDING_STATUSES).count() == 1
