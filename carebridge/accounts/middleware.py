@@ -17,6 +17,7 @@ from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
+from carebridge.core.middleware import bearer_api_call
 
 LAST_SEEN_KEY = "carebridge_last_seen"
 REFRESH_EVERY_SECONDS = 60
@@ -34,7 +35,9 @@ class IdleSessionTimeout:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        # A bearer-token API call is not the person at the screen: it neither keeps their session alive
+        # nor ends it, even when the browser making it sends the session cookie along.
+        if not bearer_api_call(request) and request.user.is_authenticated:
             self._check(request)
         return self.get_response(request)
 

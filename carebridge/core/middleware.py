@@ -34,6 +34,23 @@ class RefusalPages:
         return None
 
 
+# --- Which requests are the pages' -------------------------------------------------------------------
+
+# The REST API and the FHIR API: token-authenticated only (carebridge/api/auth.py).
+API_PATH_PREFIXES = ("/api/", "/fhir/")
+
+
+def bearer_api_call(request: HttpRequest) -> bool:
+    """A call to the REST or FHIR API that names its user with a bearer token.
+
+    Such a call acts as the token's user and never as the browser's session (api/auth.py), so what is
+    about the person at the screen (the idle sign-out) must not count it. Without a token (a browser on
+    /api/docs, or a call that will be answered 401) a request is treated as a page's."""
+    return request.path_info.startswith(API_PATH_PREFIXES) and request.META.get(
+        "HTTP_AUTHORIZATION", ""
+    ).lower().startswith("bearer ")
+
+
 # --- Input every edge refuses before any view runs -------------------------------------------------------
 
 # Longer than any address Carebridge makes (a FHIR search with every parameter is well under 1,000);

@@ -3,11 +3,16 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from carebridge.accounts.models import ApiToken
 from carebridge.accounts.services import api_token_revoke
+from carebridge.audit.models import AuditAction, AuditEvent
+from carebridge.core import clock
 from carebridge.core.actor import Actor
+from carebridge.testing.days import BASE_MOMENT
 from carebridge.testing.schedule import slot_at
 
 
@@ -68,3 +73,34 @@ def test_token_requests_need_no_csrf_token(schedule, token_for):
 def test_the_token_acts_as_its_user(world, api_client_for):
     response = api_client_for(world.alice_user).get("/api/me")
     assert response.json() == {"username": "alice", "role": "Patient", "name": "Alice Archer"}
+
+
+@pytest.mark.parametrize("path", ["/api/patients/{patient}", "/fhir/Patient/{patient}"])
+def test_a_token_call_from_a_signed_in_browser_leaves_its_web_session_alone(world, client_for, token_for, path):
+    # The idle sign-out is about the person at the screen: a script calling the API with a token from
+    # the same browser neither keeps the web session going nor ends it (core.middleware.bearer_api_call).
+    browser = client_for(world.reception)
+    assert browser.get("/").wsgi_request.user.is_authenticated
+    token = {"Authorization": f"Bearer {token_for(world.gp)}"}
+    address = path.format(patient=world.alice.public_id)
+
+    clock.freeze(BASE_MOMENT + dt.timedelta(minutes=29))
+    assert browser.get(address, headers=token).status_code == 200
+    clock.freeze(BASE_MOMENT + dt.timedelta(minutes=31))
+    assert browser.get(address, headers=token).status_code == 200  # no sign-out here, and the GP's answer
+    assert not AuditEvent.objects.filter(action=AuditAction.SIGN_OUT).exists()
+    # The API calls did not count as activity: 31 minutes after the page, the page signs out.
+    assert not browser.get("/").wsgi_request.user.is_authenticated
+    assert AuditEvent.objects.filter(action=AuditAction.SIGN_OUT, actor=world.reception).count() == 1
+
+
+def test_a_token_call_costs_the_same_statements_with_a_session_cookie_or_without(world, client_for, token_for):
+    token = {"Authorization": f"Bearer {token_for(world.reception)}"}
+    browser, script = client_for(world.reception), Client(headers=token)
+    browser.get("/api/me", headers=token)  # last_used_at is written now, not during the measured requests
+    counts = []
+    for client in (browser, script):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/patients", {"nhs_number": world.alice.nhs_number}, headers=token).status_code == 200
+        counts.append(len(queries))
+    assert counts == [3, 3]  # the token, the patient within access, the audit row: no session, no user
