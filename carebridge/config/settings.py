@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 
 from carebridge.config.env import env_bool, env_int, env_list, env_mail_url, env_networks, env_str
+from carebridge.core.frontend import FRONTEND_SUPPORTED_SCRIPT_SOURCE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("CAREBRIDGE_VAR_DIR", str(PROJECT_DIR / "var")))
@@ -203,11 +204,12 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Everything is served from our own origin: no CDN, no inline script.
+# Everything is served from our own origin: no CDN, and no inline script but the one line every page
+# starts its body with, allowed by its hash (carebridge/core/frontend.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": ["'self'", FRONTEND_SUPPORTED_SCRIPT_SOURCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],

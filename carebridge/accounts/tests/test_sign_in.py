@@ -1,5 +1,9 @@
 """Signing in: every role lands on its own home page; wrong passwords are audited and lock out."""
 
+import base64
+import hashlib
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -76,6 +80,17 @@ def test_pages_carry_a_content_security_policy_and_safe_headers(db):
     assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_one_inline_script_a_page_runs_is_the_one_the_policy_allows_by_its_hash(db):
+    # The hash is of the script's text as the page carries it, so an edit to the template or to the
+    # script that leaves the policy behind fails here, not silently in people's browsers.
+    response = Client().get(LOGIN)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", response.content.decode(), re.DOTALL)
+    assert len(inline) == 1 and "nhsuk-frontend-supported" in inline[0]
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    script_sources = re.search(r"script-src ([^;]*)", response["Content-Security-Policy"]).group(1).split()
+    assert sorted(script_sources) == sorted(["'self'", f"'sha256-{digest}'"])
 
 
 def test_sign_in_refuses_a_post_without_the_csrf_token(world):

@@ -1,8 +1,11 @@
-"""In a real browser: the header's menu links keep working while the header lays itself out.
+"""In a real browser: the header stays where it is, and its menu links keep working, while the page's
+script starts.
 
 NHS.UK's header lays out its menu as a page starts and on every resize. It used to put each menu item
 back into the list to measure it, even one already in place, and a link taken out of the page loses a
 click on it that is under way (carebridge/core/static/carebridge/carebridge.js keeps items in place).
+And until the body had the class NHS.UK's stylesheet goes by, a phone showed the menu wrapped onto
+several lines, so the page jumped when the script started (carebridge/core/frontend.py).
 """
 
 import pytest
@@ -11,6 +14,50 @@ from playwright.sync_api import expect
 from carebridge.testing.world import PASSWORD
 
 pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, username: str) -> None:
+    page.goto("/accounts/sign-in/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
+
+
+# Where the page's content starts, once the document is parsed and styled; and whether our module has
+# run (it marks the body as its last step).
+MAIN_TOP = """() => document.querySelector('main').getBoundingClientRect().top"""
+PARSED_AND_STYLED = """() => document.querySelector('footer')
+  && Array.from(document.querySelectorAll('link[rel="stylesheet"]')).every((link) => link.sheet)"""
+MODULE_HAS_RUN = """() => document.body.classList.contains('js-enabled')"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("username", ["alice", "manager"])  # a patient's menu and a long staff menu
+def test_the_page_does_not_move_when_its_script_starts(world, page, width, username):
+    page.set_viewport_size({"width": width, "height": 800})
+    _sign_in(page, username)
+    # The page with its module script held back: parsed and styled as the browser first shows it.
+    held = []
+    page.route("**/static/carebridge/carebridge.js", lambda route: held.append(route))
+    page.goto("/", wait_until="commit")
+    page.wait_for_function(PARSED_AND_STYLED)
+    assert not page.evaluate(MODULE_HAS_RUN)
+    top_as_shown = page.evaluate(MAIN_TOP)
+
+    for _ in range(50):  # Playwright hands the route over while the test waits on the browser
+        if held:
+            break
+        page.evaluate("0")
+    assert held, "the page never asked for carebridge.js"
+    held[0].fallback()
+    page.wait_for_function(MODULE_HAS_RUN)
+    top_once_started = page.evaluate(MAIN_TOP)
+    assert top_once_started == top_as_shown, (
+        f"at {width} px the content moved from {top_as_shown} to {top_once_started} px down the page "
+        "as the script started: a tap made as the page appeared lands on something else"
+    )
+
 
 # Two animation frames: the header answers a resize in the frame after it (requestAnimationFrame), so
 # after two it has laid itself out again.
@@ -29,10 +76,7 @@ REPORT_CLICKS = """() => document.addEventListener('click', (event) => {
 @pytest.mark.parametrize("width", [1280, 375])
 def test_a_menu_link_pressed_while_the_header_lays_itself_out_is_followed(world, page, width):
     page.set_viewport_size({"width": width, "height": 800})
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill("reception")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, "reception")
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text("Reception and appointments at Oak Tree Surgery")
     menu = page.get_by_role("navigation", name="Menu")

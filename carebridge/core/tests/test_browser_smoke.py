@@ -42,10 +42,12 @@ def test_a_system_administrator_signs_in_to_an_nhs_styled_home_page(page, live_s
 
     assert first_status[f"{live_server.url}/static/vendor/nhsuk/nhsuk-frontend.min.css"] == 200
     assert first_status[f"{live_server.url}/static/vendor/nhsuk/nhsuk-frontend.min.js"] == 200
-    # Served is not the same as applied: the header has the design system's blue; our module ran,
+    # Served is not the same as applied: the header has the design system's blue; the inline script
+    # that starts the body ran (the Content-Security-Policy allows it by its hash); our module ran,
     # which it does only once its import of the NHS.UK script has loaded (it then marks the body);
     # and htmx is there for the pages that use it.
     header_colour = page.locator("header.nhsuk-header").evaluate("e => getComputedStyle(e).backgroundColor")
     assert header_colour == NHS_BLUE
     expect(page.locator("body")).to_have_class(re.compile(r"\bnhsuk-frontend-supported\b"))
+    expect(page.locator("body")).to_have_class(re.compile(r"\bjs-enabled\b"))
     assert page.evaluate("typeof htmx") == "object"

@@ -25,7 +25,6 @@ class SteadyHeader extends Header {
   }
 }
 
-document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
 createAll(SteadyHeader);
 initAll({
   // initAll's own Header finds the header already started by SteadyHeader; any other problem is
@@ -36,3 +35,6 @@ initAll({
     }
   },
 });
+// The components are started (the browser tests wait for this). NHS.UK's `nhsuk-frontend-supported`
+// class, which its stylesheet goes by, is set as the body starts (carebridge/core/frontend.py).
+document.body.classList.add("js-enabled");
