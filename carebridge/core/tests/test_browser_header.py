@@ -34,7 +34,7 @@ MODULE_HAS_RUN = """() => document.body.classList.contains('js-enabled')"""
 
 @pytest.mark.parametrize("width", [1280, 375])
 @pytest.mark.parametrize("username", ["alice", "manager"])  # a patient's menu and a long staff menu
-def test_the_page_does_not_move_when_its_script_starts(world, page, width, username):
+def test_the_page_does_not_move_when_its_script_starts(world, page, axe_watcher, width, username):
     page.set_viewport_size({"width": width, "height": 800})
     _sign_in(page, username)
     # The page with its module script held back: parsed and styled as the browser first shows it.
@@ -44,6 +44,7 @@ def test_the_page_does_not_move_when_its_script_starts(world, page, width, usern
     page.wait_for_function(PARSED_AND_STYLED)
     assert not page.evaluate(MODULE_HAS_RUN)
     top_as_shown = page.evaluate(MAIN_TOP)
+    axe_watcher.check(page)  # what the page shows before its script starts is for people too
 
     for _ in range(50):  # Playwright hands the route over while the test waits on the browser
         if held:
