@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 
 from carebridge.core.actor import Actor
 from carebridge.demo.services import DEMO_PASSWORD, DEMO_USERNAMES, demo_seed
+from carebridge.testing.browser import sign_in
 
 # Taken from the demo itself, so that a login added to the demo is walked without anyone remembering to.
 WALKED_LOGINS = DEMO_USERNAMES
@@ -42,15 +43,6 @@ PAGE_LINKS = "header a[href], main a[href], footer a[href]"
 def demo(transactional_db):
     """The demo data and logins, committed, so that the live server sees them."""
     demo_seed(actor=Actor.command_line(), patients=DEMO_PATIENTS)
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _same_site_links(page, selector: str, site: str) -> list[str]:
@@ -124,7 +116,7 @@ def _problem_with(page, path: str) -> str | None:
 @pytest.mark.parametrize("username", WALKED_LOGINS)
 def test_every_link_on_the_menu_and_home_page_works(demo, page, live_server, username, width):
     page.set_viewport_size({"width": width, "height": 900})
-    _sign_in(page, username)
+    sign_in(page, username, DEMO_PASSWORD)
     home = urlsplit(page.url).path
     site = live_server.url
 
@@ -143,7 +135,7 @@ def test_every_link_on_the_menu_and_home_page_works(demo, page, live_server, use
 def test_the_walk_reports_a_missing_page_and_a_sign_in_wall(demo, page, live_server, console_errors):
     # The walk must be able to fail: a page that is not there, and a page that needs signing in.
     assert _problem_with(page, reverse("accounts:home")) == "/ -> /accounts/sign-in/?next=/: sent to sign in"
-    _sign_in(page, "reception")
+    sign_in(page, "reception", DEMO_PASSWORD)
     # Chromium also reports the 404 in the console (which alone would fail a walk); here it is expected.
     with page.expect_console_message(lambda message: message.type == "error") as reported:
         assert _problem_with(page, "/no-such-page/") == "/no-such-page/ -> /no-such-page/: 404"

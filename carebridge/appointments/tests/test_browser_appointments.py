@@ -18,24 +18,15 @@ from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.scheduling import services
 from carebridge.scheduling.models import Appointment, AppointmentStatus, ClinicianSession
+from carebridge.testing.browser import sign_in
 from carebridge.testing.days import long_day, when
 from carebridge.testing.schedule import schedule_day, schedule_time, slot_at
-from carebridge.testing.world import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 NINE, HALF_TEN = dt.time(9, 0), dt.time(10, 30)
 # The schedule's Monday and Tuesday, as the slot list labels its days.
 MONDAY, TUESDAY = schedule_day(0).isoformat(), schedule_day(1).isoformat()
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _shot(page, name: str) -> None:
@@ -57,7 +48,7 @@ def _sent_back_with_422(console_errors) -> None:
 
 
 def test_a_patient_books_moves_and_cancels_her_appointment(schedule, page, console_errors):
-    _sign_in(page, "alice")
+    sign_in(page, "alice")
     page.get_by_test_id("book-appointment").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Book an appointment")
     page.get_by_label("Type of appointment").select_option("Routine Consultation")
@@ -135,7 +126,7 @@ def test_a_patient_books_moves_and_cancels_her_appointment(schedule, page, conso
 
 
 def test_reception_books_for_a_patient_and_checks_her_in(schedule, page):
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     page.get_by_role("link", name="Find a patient").first.click()
     page.get_by_label("NHS number").fill(schedule.alice.nhs_number)
     page.get_by_role("button", name="Search").click()
@@ -177,7 +168,7 @@ def test_reception_books_for_a_patient_and_checks_her_in(schedule, page):
 
 
 def test_the_manager_adds_a_session_and_the_gp_marks_an_appointment_done(schedule, page):
-    _sign_in(page, "manager")
+    sign_in(page, "manager")
     page.get_by_role("link", name="Schedules").first.click()
     expect(page.get_by_test_id("opening-hours")).to_contain_text("08:00 to 18:00")
     page.get_by_role("link", name="Add a session for Nurse Nia Jones").click()
@@ -207,7 +198,7 @@ def test_the_manager_adds_a_session_and_the_gp_marks_an_appointment_done(schedul
     page.get_by_role("button", name="Sign out").click()
     # Signed out before the test goes on: a page.goto() now would cancel the sign-out on its way.
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Carebridge")
-    _sign_in(page, "gp")
+    sign_in(page, "gp")
     page.get_by_role("link", name="My day").first.click()
     row = page.get_by_test_id(f"row-{appointment.public_id}")
     expect(row).to_contain_text("ARCHER, Alice")

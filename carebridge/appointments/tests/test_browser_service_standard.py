@@ -20,9 +20,9 @@ from carebridge.patients.models import Patient
 from carebridge.scheduling import services
 from carebridge.scheduling.models import Appointment, AppointmentStatus
 from carebridge.scheduling.tests.test_outcomes_and_leave import imported
+from carebridge.testing.browser import sign_in
 from carebridge.testing.days import long_day, short_when, when
 from carebridge.testing.schedule import schedule_day, schedule_time, slot_at
-from carebridge.testing.world import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -32,14 +32,6 @@ NINE, QUARTER_PAST_NINE, TEN, HALF_TEN = dt.time(9, 0), dt.time(9, 15), dt.time(
 
 def _open(page, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _sign_out(page) -> None:
@@ -87,7 +79,7 @@ def test_leave_over_an_imported_appointment_lists_it_to_rebook_and_flags_it_on_t
     # Brought with the practice: no slot, at a time the GP's sessions do not offer.
     appointment = imported(schedule, 3, HALF_TEN)
 
-    _sign_in(page, "manager")
+    sign_in(page, "manager")
     page.goto(reverse("scheduling:schedules"))
     expect(page.get_by_test_id("no-rebooking")).to_be_visible()
     page.get_by_role("button", name="Add leave or a closure").click()
@@ -110,7 +102,7 @@ def test_leave_over_an_imported_appointment_lists_it_to_rebook_and_flags_it_on_t
     assert appointment.needs_rebooking and appointment.status == AppointmentStatus.BOOKED  # kept, not cancelled
 
     _sign_out(page)
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     page.goto(f"{reverse('scheduling:day')}?date={thursday.isoformat()}")
     expect(page.get_by_test_id("day-heading")).to_have_text(long_day(thursday))
     row = page.get_by_test_id(f"row-{appointment.public_id}")
@@ -130,7 +122,7 @@ def test_reception_marks_arrived_and_did_not_attend_and_undoes_each_the_same_day
     carol = _book(schedule, schedule.carol, 0, QUARTER_PAST_NINE)
     clock.freeze(schedule_time(0, dt.time(9, 30)))  # both appointment times have passed
 
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     page.goto(reverse("scheduling:day"))
     alice_row, carol_row = page.get_by_test_id(f"row-{alice.public_id}"), page.get_by_test_id(f"row-{carol.public_id}")
     alice_row.get_by_role("button", name="Check in Alice Archer").click()
@@ -160,7 +152,7 @@ def test_reception_closes_an_earlier_days_appointment_from_the_list_and_can_undo
     appointment = _book(schedule, schedule.alice, 0, NINE)
     clock.freeze(schedule_time(1, dt.time(8, 0)))  # the next morning: nobody recorded what happened
 
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     page.goto(reverse("scheduling:day"))
     notice = page.get_by_test_id("to-close-link")
     expect(notice).to_contain_text("1 appointment on earlier days has no outcome recorded.")
@@ -190,7 +182,7 @@ def test_a_clinician_marking_done_an_appointment_that_never_arrived_must_say_why
     appointment = _book(schedule, schedule.alice, 0, NINE)
     clock.freeze(schedule_time(0, dt.time(9, 5)))
 
-    _sign_in(page, "gp")
+    sign_in(page, "gp")
     page.goto(reverse("scheduling:my_day"))
     row = page.get_by_test_id(f"row-{appointment.public_id}")
     expect(row.get_by_test_id("status")).to_have_text("Booked")
@@ -220,7 +212,7 @@ def test_a_clinician_marking_done_an_appointment_that_never_arrived_must_say_why
 @pytest.mark.parametrize("width", WIDTHS)
 def test_registering_the_same_name_and_birth_date_shows_the_match_and_needs_a_deliberate_yes(world, page, width):
     _open(page, width)
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     page.goto(reverse("patients:register"))
     page.get_by_label("First name").fill("Alice")
     page.get_by_label("Last name").fill("ARCHER")
@@ -249,7 +241,7 @@ def test_registering_the_same_name_and_birth_date_shows_the_match_and_needs_a_de
 @pytest.mark.parametrize("width", WIDTHS)
 def test_date_of_birth_is_three_boxes_and_the_error_summary_names_and_focuses_each_field(world, page, width):
     _open(page, width)
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     page.goto(reverse("patients:register"))
     birth = page.get_by_role("group", name="Date of birth")
     for part in ("Day", "Month", "Year"):
@@ -291,7 +283,7 @@ def test_after_a_time_is_taken_the_search_keeps_its_date_and_the_reason_typed(sc
     _open(page, width)
     wednesday = schedule_day(2)
     reason = "Rash on both arms since Friday"
-    _sign_in(page, "alice")
+    sign_in(page, "alice")
     page.goto(reverse("scheduling:book"))
     _type_date(page, "From", wednesday)
     page.get_by_role("button", name="Show free times").click()
@@ -323,7 +315,7 @@ def test_after_a_time_is_taken_the_search_keeps_its_date_and_the_reason_typed(sc
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_date_out_of_range_gets_a_clear_message_not_an_error_page(schedule, page, width):
     _open(page, width)
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     response = page.goto(f"{reverse('scheduling:day')}?date=9999-12-31")
     assert response is not None and response.status < 500
     expect(page.get_by_role("heading", level=1)).to_have_text("Day list")

@@ -11,17 +11,9 @@ several lines, so the page jumped when the script started (carebridge/core/front
 import pytest
 from playwright.sync_api import expect
 
-from carebridge.testing.world import PASSWORD
+from carebridge.testing.browser import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 # Where the page's content starts, once the document is parsed and styled; and whether our module has
@@ -36,7 +28,7 @@ MODULE_HAS_RUN = """() => document.body.classList.contains('js-enabled')"""
 @pytest.mark.parametrize("username", ["alice", "manager"])  # a patient's menu and a long staff menu
 def test_the_page_does_not_move_when_its_script_starts(world, page, axe_watcher, width, username):
     page.set_viewport_size({"width": width, "height": 800})
-    _sign_in(page, username)
+    sign_in(page, username)
     # The page with its module script held back: parsed and styled as the browser first shows it.
     held = []
     page.route("**/static/carebridge/carebridge.js", lambda route: held.append(route))
@@ -77,7 +69,7 @@ REPORT_CLICKS = """() => document.addEventListener('click', (event) => {
 @pytest.mark.parametrize("width", [1280, 375])
 def test_a_menu_link_pressed_while_the_header_lays_itself_out_is_followed(world, page, width):
     page.set_viewport_size({"width": width, "height": 800})
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text("Reception and appointments at Oak Tree Surgery")
     menu = page.get_by_role("navigation", name="Menu")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from carebridge.core import clock
 from carebridge.patients.models import Gender, Patient, PatientMerge
-from carebridge.testing.world import PASSWORD
+from carebridge.testing.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +28,7 @@ def test_a_records_clerk_finds_two_duplicates_and_merges_them(world, clerk, page
         created_at=now,
         updated_at=now,
     )
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill("clerk")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "clerk")
 
     page.get_by_role("link", name="Possible duplicate records").click()
     pairs = page.get_by_test_id("duplicate-pairs")

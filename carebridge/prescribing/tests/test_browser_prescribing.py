@@ -19,21 +19,12 @@ from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.prescribing.models import Prescription, RepeatRequest, RepeatRequestStatus
 from carebridge.scheduling import services as scheduling
+from carebridge.testing.browser import sign_in
 from carebridge.testing.schedule import schedule_day, slot_at
-from carebridge.testing.world import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 ALLERGY_REASON = "Rash in childhood was viral; tolerated amoxicillin in 2019"
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _sign_out(page) -> None:
@@ -73,7 +64,7 @@ def test_consultation_prescription_repeat_and_what_reception_sees(schedule, page
     clock.freeze(appointment.starts_at + dt.timedelta(minutes=5))
 
     # The GP opens today's appointment from My day and records the consultation.
-    _sign_in(page, "gp")
+    sign_in(page, "gp")
     page.get_by_role("link", name="My day").first.click()
     row = page.get_by_test_id(f"row-{appointment.public_id}")
     row.get_by_role("link", name="Record consultation for Alice Archer").click()
@@ -137,7 +128,7 @@ def test_consultation_prescription_repeat_and_what_reception_sees(schedule, page
     _sign_out(page)
 
     # Alice sees it and asks for a repeat.
-    _sign_in(page, "alice")
+    sign_in(page, "alice")
     page.get_by_test_id("your-medicines").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your medicines")
     card = page.get_by_test_id(f"medicine-{prescription.public_id}")
@@ -154,7 +145,7 @@ def test_consultation_prescription_repeat_and_what_reception_sees(schedule, page
     _sign_out(page)
 
     # The GP approves it from the queue: the allergy is checked again, and she gives her reason again.
-    _sign_in(page, "gp")
+    sign_in(page, "gp")
     page.get_by_role("link", name="Repeat requests").first.click()
     queued = page.get_by_test_id(f"request-{request.public_id}")
     expect(queued).to_contain_text("Still sore at night")
@@ -174,7 +165,7 @@ def test_consultation_prescription_repeat_and_what_reception_sees(schedule, page
     _sign_out(page)
 
     # Reception opens the same record: her details and appointments, nothing clinical.
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     page.goto(f"/patients/{alice.public_id}/")
     expect(page.get_by_test_id("patient-name")).to_have_text("Alice ARCHER")
     expect(page.get_by_test_id("appointments")).to_contain_text("Sore throat")  # the reason, at her own surgery

@@ -12,6 +12,7 @@ from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Invalid, NotPermitted
+from carebridge.testing.browser import sign_in
 from carebridge.testing.days import BASE_MOMENT
 
 REASON = "Seen in out-of-hours clinic, chest pain"
@@ -184,15 +185,8 @@ def test_the_page_says_what_is_missing(world, client_for, grant):
 def test_in_a_browser_the_privacy_officer_reviews_from_the_menu(world, grant, page, console_errors, width):
     from playwright.sync_api import expect
 
-    from carebridge.testing.world import PASSWORD
-
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("Username").fill("privacy")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
+    sign_in(page, "privacy")
     page.goto(LIST)  # the menu collapses behind a button at 375 px; its link is checked above
     page.get_by_role("link", name="See what was viewed, and review this access").click()
     expect(page.get_by_test_id("break-glass-events")).to_contain_text("Owen Hughes (GP)")

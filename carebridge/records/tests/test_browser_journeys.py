@@ -4,18 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from carebridge.patients.models import Patient
-from carebridge.testing.world import PASSWORD
+from carebridge.testing.browser import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 def _fill_registration(page, *, nhs_number: str, first_name: str, last_name: str) -> None:
@@ -34,7 +25,7 @@ def _fill_registration(page, *, nhs_number: str, first_name: str, last_name: str
 
 
 def test_reception_registers_a_patient_is_refused_a_bad_number_and_finds_the_patient(world, page):
-    _sign_in(page, "reception")
+    sign_in(page, "reception")
     expect(page.get_by_role("heading", level=1)).to_have_text("Reception and appointments at Oak Tree Surgery")
 
     page.get_by_role("link", name="Register a patient").first.click()
@@ -60,7 +51,7 @@ def test_reception_registers_a_patient_is_refused_a_bad_number_and_finds_the_pat
 
 
 def test_a_patient_sees_their_own_record_and_no_one_elses(world, page, console_errors):
-    _sign_in(page, "alice")
+    sign_in(page, "alice")
     expect(page.get_by_test_id("patient-name")).to_have_text("Alice ARCHER")
     expect(page.get_by_test_id("nhs-number")).to_contain_text("943 476 5919")
     expect(page.get_by_test_id("prescriptions")).to_contain_text("Simvastatin")

@@ -24,8 +24,9 @@ from carebridge.core.actor import Actor
 from carebridge.referrals.models import Referral, ReferralStatus
 from carebridge.scheduling import services as scheduling
 from carebridge.scheduling.models import AppointmentStatus
+from carebridge.testing.browser import sign_in
 from carebridge.testing.days import BASE_DAY
-from carebridge.testing.world import PASSWORD, World
+from carebridge.testing.world import World
 
 pytestmark = pytest.mark.browser
 
@@ -35,14 +36,6 @@ INVESTIGATIONS = ("Exercise tolerance test", "Echocardiogram")
 ATTACHMENT = "ecg-trace.pdf"
 WEEKDAYS_8_TO_6 = {weekday: [(dt.time(8, 0), dt.time(18, 0))] for weekday in range(5)}
 PHONE = ViewportSize(width=375, height=812)
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_visible()
 
 
 def _sign_out(page: Page) -> None:
@@ -125,7 +118,7 @@ def test_a_referral_from_consultation_to_the_consultants_clinic(
     page.set_viewport_size(ViewportSize(width=1280, height=900))
 
     # 1. The GP opens the consultation and refers Alice to Cardiology at Heartlands.
-    _sign_in(page, "gp")
+    sign_in(page, "gp")
     page.goto(f"/clinical/consultations/{consultation.public_id}/")
     page.get_by_role("link", name="Refer to a hospital service").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Refer to a hospital service")
@@ -158,7 +151,7 @@ def test_a_referral_from_consultation_to_the_consultants_clinic(
     _sign_out(page)
 
     # 2. The consultant finds it on the worklist, urgent, and accepts it.
-    _sign_in(page, "specialist")
+    sign_in(page, "specialist")
     page.get_by_role("link", name="Referrals").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Referral worklist")
     row = page.get_by_test_id("referral-row").filter(has_text=ubrn)
@@ -179,7 +172,7 @@ def test_a_referral_from_consultation_to_the_consultants_clinic(
     _sign_out(page)
 
     # 3. The hospital's reception books the first time in Dr Okafor's clinic: today, 09:00.
-    _sign_in(page, "hospital-reception")
+    sign_in(page, "hospital-reception")
     page.get_by_role("link", name="Referrals").first.click()
     page.get_by_test_id("referral-row").filter(has_text=ubrn).get_by_test_id("open-referral").click()
     expect(page.get_by_test_id("referral-status")).to_have_text("Accepted, to book")
@@ -201,7 +194,7 @@ def test_a_referral_from_consultation_to_the_consultants_clinic(
     # 4. Alice arrives at 08:50; reception, signed in again (idle sessions end after 30 minutes), checks
     # her in from the day list.
     clock.freeze(clock.london_datetime(BASE_DAY, dt.time(8, 50)))
-    _sign_in(page, "hospital-reception")
+    sign_in(page, "hospital-reception")
     page.get_by_role("link", name="Day list").first.click()
     arriving = page.get_by_role("row").filter(has_text="ARCHER, Alice").filter(has_text="09:00")
     arriving.get_by_role("button", name="Check in Alice Archer").click()
@@ -217,7 +210,7 @@ def test_a_referral_from_consultation_to_the_consultants_clinic(
     _sign_out(page)
 
     # 5. The consultant's My day: Alice has arrived, and the pack is one click away.
-    _sign_in(page, "specialist")
+    sign_in(page, "specialist")
     page.get_by_role("link", name="My day").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My day")
     seen = page.get_by_test_id("my-day").get_by_role("row").filter(has_text="ARCHER, Alice").filter(has_text="09:00")
@@ -261,7 +254,7 @@ def test_a_referral_from_consultation_to_the_consultants_clinic(
         expect(page.locator("main")).to_contain_text(says)
         wrong += _problems_on_a_phone(page, name)
     _sign_out(page)
-    _sign_in(page, "gp")
+    sign_in(page, "gp")
     page.goto(f"/clinical/consultations/{consultation.public_id}/")
     page.get_by_role("link", name="Refer to a hospital service").click()
     expect(page.get_by_label("Hospital service")).to_be_visible()
@@ -270,7 +263,7 @@ def test_a_referral_from_consultation_to_the_consultants_clinic(
     expect(page.get_by_test_id("delivery-email").filter(has_text=ubrn_shown)).to_contain_text("Waiting to be sent")
     wrong += _problems_on_a_phone(page, "referral-for-the-gp")
     _sign_out(page)
-    _sign_in(page, "hospital-reception")
+    sign_in(page, "hospital-reception")
     for name, url, says in (
         ("referral-for-reception", referral_url, "administrative details"),
         ("book", book_url, "booked already"),

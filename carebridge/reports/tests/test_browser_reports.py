@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from carebridge.reports.tests.worlds import build_appointments_world
-from carebridge.testing.world import PASSWORD
+from carebridge.testing.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,10 +23,7 @@ def _shot(page, name: str) -> None:
 def test_the_manager_filters_the_reports_and_downloads_a_csv(world, settings, page, width):
     filled = build_appointments_world(world, settings)
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill("manager")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "manager")
 
     page.get_by_role("link", name="Reports: appointments, access, prescribing and referrals").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports")

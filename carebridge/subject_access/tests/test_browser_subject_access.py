@@ -6,24 +6,15 @@ from playwright.sync_api import ViewportSize, expect
 
 from carebridge.subject_access.models import RequestStatus, SubjectAccessRequest
 from carebridge.subject_access.tests.conftest import pdf_text
-from carebridge.testing.world import PASSWORD
+from carebridge.testing.browser import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    # Signed in before the test goes on: a page.goto() now would cancel the sign-in on its way.
-    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
 
 
 @pytest.mark.parametrize("width", [1280, 375])
 def test_the_patient_asks_for_a_copy_and_downloads_it_once_released(world, clerk, page, width, tmp_path):
     page.set_viewport_size(ViewportSize(width=width, height=900))
-    _sign_in(page, "alice")
+    sign_in(page, "alice")
     page.get_by_test_id("request-copy").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Request a copy of your record")
     page.get_by_role("button", name="Request a copy of my record").click()
@@ -32,7 +23,7 @@ def test_the_patient_asks_for_a_copy_and_downloads_it_once_released(world, clerk
     request = SubjectAccessRequest.objects.get(patient=world.alice)
 
     page.context.clear_cookies()
-    _sign_in(page, "clerk")
+    sign_in(page, "clerk")
     page.goto("/subject-access/")
     page.get_by_test_id("sar-queue").get_by_role("link", name="Alice Archer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Subject access request {request.reference}")
@@ -42,7 +33,7 @@ def test_the_patient_asks_for_a_copy_and_downloads_it_once_released(world, clerk
     expect(page.get_by_test_id("sar-status")).to_have_text("Released to the patient")
 
     page.context.clear_cookies()
-    _sign_in(page, "alice")
+    sign_in(page, "alice")
     page.goto("/subject-access/mine/")
     expect(page.get_by_test_id("request-status")).to_have_text("Ready to download since Monday 30 November 2026")
     with page.expect_download() as downloading:
