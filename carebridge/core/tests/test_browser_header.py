@@ -52,6 +52,34 @@ def test_the_page_does_not_move_when_its_script_starts(world, page, axe_watcher,
     )
 
 
+def test_every_menu_link_can_be_reached_on_a_phone_if_the_script_never_arrives(world, page, console_errors):
+    # The menu is on one line from the start (the body is marked as able to run the script), so until the
+    # script moves what does not fit under "More", the rest scrolls within the header's band.
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, "manager")
+    page.route("**/static/carebridge/carebridge.js", lambda route: route.abort())
+    page.goto("/")
+    links = page.get_by_role("navigation", name="Menu").get_by_role("link")
+    assert links.count() >= 6, "a long menu, so that some of it does not fit"
+    last = links.last
+    assert not _on_screen(last)
+    # Swiped (here, a sideways scroll of the wheel over the menu): a person's scroll, which a menu that
+    # merely hid what does not fit would not follow.
+    links.first.hover()
+    page.mouse.wheel(2000, 0)
+    expect(last).to_be_visible()
+    assert _on_screen(last), last.bounding_box()
+    assert page.evaluate("document.documentElement.scrollWidth") == 375  # the page itself does not scroll sideways
+    assert len(console_errors) == 1 and "carebridge.js" in console_errors[0], console_errors
+    console_errors.clear()
+
+
+def _on_screen(element) -> bool:
+    box = element.bounding_box()
+    width = element.page.viewport_size["width"]
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
 # Two animation frames: the header answers a resize in the frame after it (requestAnimationFrame), so
 # after two it has laid itself out again.
 HEADER_LAID_OUT_AGAIN = """() => new Promise((resolve) => {
