@@ -45,9 +45,21 @@ def long_day(day: dt.date | dt.datetime, *, year: bool = True) -> str:
     return f"{day:%A} {day.day} {day:%B}" + (f" {day.year}" if year else "")
 
 
+def date_boxes(name: str, day: dt.date) -> dict[str, str]:
+    """An NHS date input's three boxes for the form field `name`, as a person types them."""
+    return {f"{name}_day": str(day.day), f"{name}_month": str(day.month), f"{name}_year": str(day.year)}
+
+
 def day_month_year(day: dt.date) -> str:
     """'1 December 2026'."""
     return f"{day.day} {day:%B %Y}"
+
+
+def short_day(day: dt.date | dt.datetime) -> str:
+    """'03 Dec 2026' (a datetime is read in London), as a review note dates its entries."""
+    if isinstance(day, dt.datetime):
+        day = day.astimezone(clock.LONDON).date()
+    return f"{day.day:02d} {day:%b} {day.year}"
 
 
 def short_when(moment: dt.datetime) -> str:

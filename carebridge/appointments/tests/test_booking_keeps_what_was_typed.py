@@ -10,6 +10,7 @@ from django.urls import reverse
 from carebridge.core.actor import Actor
 from carebridge.scheduling import services
 from carebridge.scheduling.models import Appointment
+from carebridge.testing.days import date_boxes
 from carebridge.testing.schedule import schedule_day, slot_at
 
 NINE, TEN = dt.time(9, 0), dt.time(10, 0)
@@ -20,15 +21,11 @@ def _confirm_url(slot) -> str:
     return reverse("scheduling:book_confirm", args=[slot.public_id])
 
 
-def _search_typed_in_the_boxes(day: dt.date) -> dict[str, str]:
-    return {"from_date_day": str(day.day), "from_date_month": str(day.month), "from_date_year": str(day.year)}
-
-
 def test_after_a_time_is_taken_the_search_keeps_its_date_and_the_next_time_keeps_the_reason(schedule, client_for):
     client = client_for(schedule.alice_user)
     wednesday = schedule_day(2)
     # Alice searches from Wednesday, typing the date into the three boxes, and picks 09:00.
-    search_page = client.get(reverse("scheduling:book"), _search_typed_in_the_boxes(wednesday)).content.decode()
+    search_page = client.get(reverse("scheduling:book"), date_boxes("from_date", wednesday)).content.decode()
     first, second = slot_at(schedule, 2, NINE), slot_at(schedule, 2, TEN)
     assert _confirm_url(first) in search_page
     link = next(part for part in search_page.split('"') if part.startswith(_confirm_url(first)))

@@ -35,6 +35,7 @@ from carebridge.referrals.services import (
 )
 from carebridge.scheduling.models import Slot
 from carebridge.scheduling.services import appointment_check_in, opening_hours_set, session_add
+from carebridge.testing.days import BASE_DAY
 from carebridge.testing.world import VALID_NHS_NUMBERS
 
 FHIR_JSON = "application/fhir+json"
@@ -520,12 +521,13 @@ def clinic(world, settings):
     opening_hours_set(
         actor=command_line,
         facility=world.hospital,
-        hours={weekday: [(dt.time(8, 0), dt.time(18, 0))] for weekday in range(5)},
+        hours={weekday: [(dt.time(8, 0), dt.time(18, 0))] for weekday in range(7)},
     )
+    # A clinic on the tests' today, whichever day of the week that is (`make test-another-day`).
     session_add(
         actor=command_line,
         clinician=world.specialist.clinician,
-        weekday=0,
+        weekday=BASE_DAY.weekday(),
         start_time=dt.time(9, 0),
         end_time=dt.time(12, 0),
         slot_minutes=30,

@@ -13,7 +13,7 @@ from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Invalid, NotPermitted
 from carebridge.testing.browser import sign_in
-from carebridge.testing.days import BASE_MOMENT
+from carebridge.testing.days import BASE_MOMENT, short_day
 
 REASON = "Seen in out-of-hours clinic, chest pain"
 LIST = reverse("privacy:break_glass")
@@ -129,12 +129,13 @@ def test_needs_follow_up_stays_on_the_list_until_settled(world, client_for, gran
     _review(world, grant, ReviewOutcome.NEEDS_FOLLOW_UP, "Asked Dr Hughes's clinical lead")
     client = client_for(world.privacy)
     assert REASON in client.get(LIST).content.decode()
-    clock.freeze(BASE_MOMENT + dt.timedelta(days=3))
+    three_days_on = BASE_MOMENT + dt.timedelta(days=3)
+    clock.freeze(three_days_on)
     settled = _review(world, grant, ReviewOutcome.INAPPROPRIATE, "No care relationship; raised with the practice")
     assert settled.review_outcome == "inappropriate"
     assert settled.review_note.splitlines() == [
-        "30 Nov 2026, Needs follow-up: Asked Dr Hughes's clinical lead",
-        "03 Dec 2026, Inappropriate: No care relationship; raised with the practice",
+        f"{short_day(BASE_MOMENT)}, Needs follow-up: Asked Dr Hughes's clinical lead",
+        f"{short_day(three_days_on)}, Inappropriate: No care relationship; raised with the practice",
     ]
     client = client_for(world.privacy)  # a new session: three days idle ended the first
     waiting = client.get(LIST)

@@ -13,6 +13,7 @@ from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.patients.models import Patient
+from carebridge.testing.days import BASE_MOMENT, short_day
 
 AUDIT = reverse("privacy:audit")
 REVIEW_LIST = reverse("privacy:break_glass")
@@ -61,7 +62,7 @@ def test_the_privacy_officer_reviews_an_emergency_access(world, client_for):
     )
     grant.refresh_from_db()
     assert grant.reviewed_by == world.privacy and grant.review_outcome == "appropriate"
-    assert grant.review_note == "30 Nov 2026, Appropriate: Out-of-hours attendance"
+    assert grant.review_note == f"{short_day(BASE_MOMENT)}, Appropriate: Out-of-hours attendance"
     assert AuditEvent.objects.filter(actor=world.privacy, action=AuditAction.UPDATE, object_type="break_glass").exists()
     assert REASON not in privacy.get(REVIEW_LIST).content.decode()  # reviewed: off the waiting list
 

@@ -11,9 +11,11 @@ from carebridge.core.actor import Actor
 from carebridge.core.errors import Conflict, Invalid, NotFound, NotPermitted
 from carebridge.delivery.models import OutboundEmail
 from carebridge.patients.models import Patient
+from carebridge.scheduling.models import Appointment
 from carebridge.subject_access import services
 from carebridge.subject_access.models import RequestStatus, SubjectAccessRequest, one_month_after
 from carebridge.subject_access.tests.conftest import pdf_text
+from carebridge.testing.days import BASE_DAY, long_day, when
 
 SAR = AuditObject.SUBJECT_ACCESS_REQUEST
 
@@ -60,9 +62,9 @@ def test_the_patient_asks_in_the_portal_and_the_request_waits_at_their_surgery(w
         False,
         world.alice_user,
     )
-    assert request.due_by == dt.date(2026, 12, 30)
+    assert request.due_by == one_month_after(BASE_DAY)  # its own rule: the table test above
     text = response.content.decode()
-    assert "Being prepared: due by Wednesday 30 December 2026" in text
+    assert f"Being prepared: due by {long_day(request.due_by)}" in text
     assert "Request a copy of my record</button>" not in text  # one open request at a time
     assert _steps(request) == [(AuditAction.CREATE, "requested", "alice")]
 
@@ -133,7 +135,7 @@ def test_the_copy_is_produced_released_and_downloaded_each_step_audited(world, c
     request.refresh_from_db()
     assert (request.status, request.released_by) == (RequestStatus.RELEASED, clerk)
     mine = patient.get(reverse("subject_access:mine")).content.decode()
-    assert "Ready to download since Monday 30 November 2026" in mine
+    assert f"Ready to download since {long_day(BASE_DAY)}" in mine
     download = patient.get(reverse("subject_access:download", args=[request.public_id]))
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
@@ -158,6 +160,7 @@ def test_the_copy_holds_the_whole_record_and_nobody_else_s(world, clerk, full_re
     services.subject_access_produce(actor=Actor.command_line(clerk), subject_access=request)
     request.refresh_from_db()
     text = pdf_text(bytes(request.document))
+    at_the_hospital = Appointment.objects.get(patient=world.alice, facility=world.hospital)
 
     for expected in (
         "Your health record",
@@ -167,7 +170,7 @@ def test_the_copy_holds_the_whole_record_and_nobody_else_s(world, clerk, full_re
         "Oak Tree Surgery",
         "Registered since Wednesday 1 January 2020",
         # The appointment at the hospital, with its reason and notes.
-        "Monday 14 December 2026 at 10:30: Specialist Consultation with Dr. Sam Okafor at Heartlands Hospital",
+        f"{when(at_the_hospital.starts_at)}: Specialist Consultation with Dr. Sam Okafor at Heartlands Hospital",
         "Murmur heard at routine check",
         # The consultation, problem and allergy.
         "Palpitations for three weeks",
@@ -181,7 +184,7 @@ def test_the_copy_holds_the_whole_record_and_nobody_else_s(world, clerk, full_re
         "Heart murmur",
         "Changing mole on the back",
         "mole-photo.pdf",
-        "(referral letter, Monday 30 November 2026)",
+        f"(referral letter, {long_day(BASE_DAY)})",
         # Who has looked at the record.
         "Who has looked at or changed your record",
     ):
@@ -213,7 +216,7 @@ def test_the_queue_shows_the_surgery_s_requests_and_audits_each_patient_shown(wo
     response = client_for(user).get(reverse("subject_access:queue"))
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Alice Archer" in text and "Wednesday 30 December 2026" in text
+    assert "Alice Archer" in text and long_day(request.due_by) in text
     assert reverse("subject_access:detail", args=[request.public_id]) in text
     assert AuditEvent.objects.filter(
         actor=user, action=AuditAction.SEARCH, object_type=SAR, patient_id=world.alice.pk
