@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from carebridge.clinical.models import Allergy
 from carebridge.core import clock
+from carebridge.core.prepared import PreparedQuery
 from carebridge.patients.models import Patient
 from carebridge.prescribing import dosing
 from carebridge.prescribing.formulary import (
@@ -71,11 +72,19 @@ def _free_text_mentions(text: str, vocabulary: frozenset[str]) -> bool:
     )
 
 
+# Every prescription's safety check and every arrival pack asks it: compiled once per process
+# (carebridge/core/prepared.py).
+_NOT_CANCELLED = PreparedQuery(
+    lambda patient_id: Prescription.objects.filter(patient_id=patient_id).exclude(status=PrescriptionStatus.CANCELLED),
+    patient_id=int,
+)
+
+
 def active_prescriptions(patient: Patient, *, excluding: Prescription | None = None) -> list[Prescription]:
     """Medicines the patient is taking now: not cancelled, and within their course, or the latest issue
     of a repeat that has issues left (the patient will ask for the next)."""
     today = clock.today()
-    prescriptions = list(Prescription.objects.filter(patient=patient).exclude(status=PrescriptionStatus.CANCELLED))
+    prescriptions = _NOT_CANCELLED.all(patient_id=patient.pk)
     superseded = {prescription.previous_id for prescription in prescriptions}
     current = []
     for prescription in prescriptions:

@@ -23,7 +23,7 @@ from carebridge.access.rules import Action, may_deliver_referral_updates, may_de
 from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.refusals import refusals_audited
 from carebridge.audit.services import audit_record
-from carebridge.clinical.models import Allergy, Condition, ConditionStatus, Consultation
+from carebridge.clinical.models import Consultation
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Conflict, Invalid, NotFound, NotPermitted
@@ -55,6 +55,7 @@ from carebridge.referrals.models import (
     status_for_task,
 )
 from carebridge.referrals.relationships import referral_relationships_refresh
+from carebridge.referrals.selectors import referral_allergies, referral_problems
 from carebridge.scheduling.models import AppointmentStatus, Slot
 from carebridge.scheduling.notifications import spoken_time
 from carebridge.scheduling.services import appointment_book
@@ -188,12 +189,9 @@ def _referral_letter(referral: Referral, attachment_names: Sequence[str]) -> byt
     ]
     allergies = [
         f"{allergy.display}" + (f" ({allergy.reaction})" if allergy.reaction else "")
-        for allergy in Allergy.objects.filter(patient=patient).order_by("display")
+        for allergy in referral_allergies(patient)
     ]
-    problems = [
-        condition.display
-        for condition in Condition.objects.filter(patient=patient, status=ConditionStatus.ACTIVE).order_by("display")
-    ]
+    problems = [condition.display for condition in referral_problems(patient)]
     referrer = referral.referring_clinician
     return referral_letter_pdf(
         ReferralLetter(
