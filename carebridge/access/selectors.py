@@ -11,6 +11,7 @@ from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.services import audit_denial, audit_record
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound, NotPermitted
+from carebridge.core.fields import public_id_from
 from carebridge.core.prepared import PreparedQuery
 from carebridge.patients.models import Patient
 
@@ -62,11 +63,8 @@ _PATIENT = PreparedQuery(
 
 
 def _fetch(public_id: uuid.UUID | str) -> Patient | None:
-    try:
-        parsed = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
-    except ValueError:
-        return None
-    return _PATIENT.one_or_none(public_id=parsed)
+    parsed = public_id_from(public_id)
+    return None if parsed is None else _PATIENT.one_or_none(public_id=parsed)
 
 
 def require_permitted(

@@ -9,6 +9,17 @@ def new_public_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+def public_id_from(value: uuid.UUID | str) -> uuid.UUID | None:
+    """`value` as a public id, or None when it cannot be one: to look up, an id that is not a UUID is an
+    id nothing has."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 class SourceRecord(models.Model):
     """A record that may have come from the coursework data set.
 

@@ -13,7 +13,6 @@ import base64
 import logging
 import re
 import smtplib
-import uuid
 from collections.abc import Iterable, Mapping
 from email import encoders
 from email.message import Message
@@ -33,6 +32,7 @@ from carebridge.audit.services import audit_record
 from carebridge.core import clock
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Conflict, Invalid, NotFound, NotPermitted
+from carebridge.core.fields import public_id_from
 from carebridge.core.roles import Role, role_of
 from carebridge.delivery import outbox
 from carebridge.delivery.models import EmailStatus, OutboundEmail, OutboundFhir
@@ -253,7 +253,7 @@ def delivery_give_up(*, actor: Actor, kind: str, public_id: str, reason: str) ->
     reason, which the referral's page shows beside the channel. Audited."""
     _require_system_administrator(actor)
     model = _outbox_model(kind)
-    key = _uuid_or_none(public_id)
+    key = public_id_from(public_id)
     entry = model.objects.select_for_update().filter(public_id=key).first() if key is not None else None
     if entry is None:
         raise NotFound("No such message.")
@@ -280,7 +280,7 @@ def delivery_retry_now(*, actor: Actor, kind: str, public_id: str) -> OutboundEm
     """Try a failed or waiting message again now (say, once the receiver is put right). Audited."""
     _require_system_administrator(actor)
     model = _outbox_model(kind)
-    key = _uuid_or_none(public_id)
+    key = public_id_from(public_id)
     entry = model.objects.select_for_update().filter(public_id=key).first() if key is not None else None
     if entry is None:
         raise NotFound("No such message.")
@@ -297,13 +297,6 @@ def delivery_retry_now(*, actor: Actor, kind: str, public_id: str) -> OutboundEm
         detail={"operation": "retry_now", "kind": kind, "key": entry.idempotency_key},
     )
     return entry
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _who(actor: Actor) -> str:

@@ -18,6 +18,7 @@ from carebridge.audit.services import audit_denial, audit_search
 from carebridge.clinical.models import Allergy, Condition, ConditionStatus
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound
+from carebridge.core.fields import public_id_from
 from carebridge.core.prepared import PreparedQuery
 from carebridge.core.roles import Role
 from carebridge.delivery.models import OutboundEmail, OutboundFhir
@@ -64,11 +65,8 @@ _ACTIVE_PROBLEMS = PreparedQuery(
 
 
 def _referral_with_public_id(public_id: uuid.UUID | str) -> Referral | None:
-    try:
-        parsed = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
-    except ValueError:
-        return None
-    return _REFERRAL.one_or_none(public_id=parsed)
+    parsed = public_id_from(public_id)
+    return None if parsed is None else _REFERRAL.one_or_none(public_id=parsed)
 
 
 def _documents_without_content(referral: Referral) -> list[ReferralDocument]:
