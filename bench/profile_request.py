@@ -7,9 +7,11 @@ seeded with `carebridge seed-demo`:
 
 KIND is book, search or lookup, as the demo's `reception` login at their own surgery; pack, the arrival
 pack of an open referral to the demo `specialist`'s hospital, as that consultant; or refer, a referral
-as the demo's `gp` for a patient of their surgery to the specialist's hospital and speciality. Each request goes
+as the demo's `gp` for a patient of their surgery to the specialist's hospital and speciality; or
+prescribe, the bench's paracetamol order (bench/prepare.py) as that GP, for patients of their surgery with
+no allergy and no medicine, each given the problem it treats first. Each request goes
 through the whole Django stack (middleware, django-ninja, the services) with Django's test client,
-which skips only gunicorn and the network. Bookings and referrals are made for real (bench-only: the
+which skips only gunicorn and the network. Bookings, referrals and prescriptions are made for real (bench-only: the
 database is a benchmark's). The table shows, for the application's own functions and a few framework steps,
 the milliseconds of this process's CPU time one request spends inside each (cumulative, so nested lines
 are part of the lines above them; time waiting for PostgreSQL is not counted); cProfile slows Python
@@ -40,10 +42,15 @@ from django.db import connection  # noqa: E402
 from django.db.models import Exists, OuterRef  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from prepare import RX_CONDITION, RX_ORDER  # noqa: E402  (bench/prepare.py: the order make bench sends)
 
 from carebridge.accounts.models import User  # noqa: E402
+from carebridge.clinical.models import Allergy  # noqa: E402
+from carebridge.clinical.services import condition_record  # noqa: E402
 from carebridge.core import clock  # noqa: E402
+from carebridge.core.actor import Actor  # noqa: E402
 from carebridge.patients.models import Patient  # noqa: E402
+from carebridge.prescribing.models import Prescription  # noqa: E402
 from carebridge.referrals.models import OPEN_STATUSES, Referral  # noqa: E402
 from carebridge.scheduling.models import HOLDING_STATUSES, Appointment  # noqa: E402
 from carebridge.scheduling.selectors import free_slots  # noqa: E402
@@ -63,7 +70,7 @@ FRAMEWORK = (
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=("book", "search", "lookup", "pack", "refer"))
+    parser.add_argument("kind", choices=("book", "search", "lookup", "pack", "refer", "prescribe"))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--lines", type=int, default=45)
     parser.add_argument(
@@ -72,9 +79,9 @@ def main() -> int:
     args = parser.parse_args()
 
     # Who asks: the surgery's front desk books, searches and looks up; the GP refers; the consultant opens packs.
-    username = {"pack": "specialist", "refer": "gp"}.get(args.kind, "reception")
+    username = {"pack": "specialist", "refer": "gp", "prescribe": "gp"}.get(args.kind, "reception")
     user = User.objects.select_related("staff_member__facility", "clinician__workplace").get(username=username)
-    facility = user.clinician.workplace if args.kind in ("pack", "refer") else user.staff_member.facility
+    facility = user.clinician.workplace if args.kind in ("pack", "refer", "prescribe") else user.staff_member.facility
     out = io.StringIO()
     call_command("api_token", username, label="bench/profile_request.py", stdout=out, stderr=io.StringIO())
     client = Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip()}")
@@ -165,6 +172,28 @@ def plan(kind: str, facility, count: int) -> list:
             )
             for patient in patients
         ]
+    if kind == "prescribe":
+        # The bench's own order (bench/prepare.py), for patients it cannot warn about: no allergy and no
+        # medicine yet. Each gets the problem the prescription treats, recorded by the GP as a GP would.
+        gp = User.objects.select_related("clinician").get(username="gp")
+        patients = Patient.objects.filter(registered_surgery=facility).filter(
+            ~Exists(Allergy.objects.filter(patient=OuterRef("pk"))),
+            ~Exists(Prescription.objects.filter(patient=OuterRef("pk"))),
+        )[:count]
+        if len(patients) < count:
+            raise SystemExit(f"only {len(patients)} patients at {facility.name} with no allergy and no medicine")
+        actor = Actor.command_line(gp)
+        return [
+            _post(
+                "/api/prescriptions",
+                {
+                    "patient": str(patient.public_id),
+                    "condition": str(condition_record(actor=actor, patient=patient, code=RX_CONDITION).public_id),
+                    **RX_ORDER,
+                },
+            )
+            for patient in patients
+        ]
     if kind == "search":
         days = sorted(
             {
@@ -200,7 +229,7 @@ def _post(path: str, body: dict):
 
 
 def check(response, kind: str) -> None:
-    expected = 201 if kind in ("book", "refer") else 200
+    expected = 201 if kind in ("book", "refer", "prescribe") else 200
     if response.status_code != expected:
         raise SystemExit(f"{kind}: answered {response.status_code}: {response.content[:300]!r}")
 

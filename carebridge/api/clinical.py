@@ -33,6 +33,7 @@ from carebridge.prescribing import services as prescribing
 from carebridge.prescribing.models import Prescription, RepeatRequest, format_quantity
 from carebridge.prescribing.selectors import (
     prescription_for,
+    prescription_shown_whole,
     prescriptions_of,
     repeat_queue_for,
     repeat_request_for,
@@ -166,14 +167,6 @@ def _repeat_request_out(request: RepeatRequest) -> dict:
 
 
 # Services hand back the row they wrote or locked, without its relations: one query to show it whole.
-
-
-def _prescription_reloaded(prescription: Prescription) -> Prescription:
-    return (
-        Prescription.objects.select_related("patient", "prescriber", "condition", "consultation", "previous")
-        .prefetch_related("overrides__overridden_by")
-        .get(pk=prescription.pk)
-    )
 
 
 def _repeat_request_reloaded(request: RepeatRequest) -> RepeatRequest:
@@ -385,7 +378,7 @@ def prescribe(request: HttpRequest, payload: schemas.PrescriptionIn):
         consultation=consultation,
         overrides=payload.overrides,
     )
-    return Status(201, _prescription_out(_prescription_reloaded(issued)))
+    return Status(201, _prescription_out(prescription_shown_whole(issued)))
 
 
 @router.post(
@@ -398,7 +391,7 @@ def prescription_cancel(request: HttpRequest, prescription_id: str, payload: sch
     actor = _actor(request)
     found, _ = prescription_for(actor=actor, public_id=prescription_id, purpose="api cancel")
     cancelled = prescribing.prescription_cancel(actor=actor, prescription=found, reason=payload.reason)
-    return _prescription_out(_prescription_reloaded(cancelled))
+    return _prescription_out(prescription_shown_whole(cancelled))
 
 
 @router.post(
@@ -413,7 +406,7 @@ def prescription_supply(request: HttpRequest, prescription_id: str, payload: sch
     supplied = prescribing.prescription_record_supply(
         actor=actor, prescription=found, status=payload.status, on=payload.on
     )
-    return _prescription_out(_prescription_reloaded(supplied))
+    return _prescription_out(prescription_shown_whole(supplied))
 
 
 @router.post(
@@ -426,7 +419,7 @@ def prescription_reissue(request: HttpRequest, prescription_id: str, payload: sc
     actor = _actor(request)
     found, _ = prescription_for(actor=actor, public_id=prescription_id, purpose="api reissue")
     issued = prescribing.prescription_reissue(actor=actor, prescription=found, overrides=payload.overrides)
-    return Status(201, _prescription_out(_prescription_reloaded(issued)))
+    return Status(201, _prescription_out(prescription_shown_whole(issued)))
 
 
 # --- Repeat requests ---------------------------------------------------------------------------------------
@@ -470,7 +463,7 @@ def repeat_approve(request: HttpRequest, request_id: str, payload: schemas.Overr
     actor = _actor(request)
     found, _ = repeat_request_for(actor=actor, public_id=request_id, purpose="api approve")
     issued = prescribing.repeat_request_approve(actor=actor, request=found, overrides=payload.overrides)
-    return Status(201, _prescription_out(_prescription_reloaded(issued)))
+    return Status(201, _prescription_out(prescription_shown_whole(issued)))
 
 
 @router.post(

@@ -18,6 +18,8 @@ from carebridge.audit.services import audit_denial
 from carebridge.clinical.models import Allergy, Condition, ConditionStatus, Consultation
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound
+from carebridge.core.fields import public_id_from
+from carebridge.core.prepared import PreparedQuery
 from carebridge.patients.models import Patient
 
 Record = TypeVar("Record", bound=Model)
@@ -152,21 +154,56 @@ def allergy_for(*, actor: Actor, public_id: uuid.UUID | str, purpose: str = "all
 # --- Naming a record to a service --------------------------------------------------------------------
 
 
-def _of_patient(queryset: "QuerySet[Record]", patient: Patient, public_id: uuid.UUID | str | None) -> Record | None:
-    if not public_id:
-        return None
-    try:
-        return queryset.get(patient=patient, public_id=public_id)
-    except (ObjectDoesNotExist, ValueError, ValidationError):
-        return None
+# A prescription names its problem and may name its consultation: compiled once per process
+# (carebridge/core/prepared.py).
+_CONDITION_OF_PATIENT = PreparedQuery(
+    lambda patient_id, public_id: Condition.objects.filter(patient_id=patient_id, public_id=public_id),
+    patient_id=int,
+    public_id=uuid.UUID,
+)
+_CONSULTATION_OF_PATIENT = PreparedQuery(
+    lambda patient_id, public_id: Consultation.objects.filter(patient_id=patient_id, public_id=public_id),
+    patient_id=int,
+    public_id=uuid.UUID,
+)
+
+
+def _of_patient(query: PreparedQuery[Record], patient: Patient, public_id: uuid.UUID | str | None) -> Record | None:
+    parsed = public_id_from(public_id) if public_id else None
+    return None if parsed is None else query.one_or_none(patient_id=patient.pk, public_id=parsed)
 
 
 def condition_named(patient: Patient, public_id: uuid.UUID | str | None) -> Condition | None:
     """The patient's problem with `public_id`, or None, to hand to a service (prescription_issue), which
     checks who is asking before it looks at it. Never for showing: use condition_for."""
-    return _of_patient(Condition.objects.all(), patient, public_id)
+    return _of_patient(_CONDITION_OF_PATIENT, patient, public_id)
 
 
 def consultation_named(patient: Patient, public_id: uuid.UUID | str | None) -> Consultation | None:
     """The patient's consultation with `public_id`, or None; as condition_named, for a service only."""
-    return _of_patient(Consultation.objects.all(), patient, public_id)
+    return _of_patient(_CONSULTATION_OF_PATIENT, patient, public_id)
+
+
+# --- For a service or a document whose caller has checked access -----------------------------------------
+
+# Every prescription's allergy check, every referral letter and every arrival pack reads these: compiled
+# once per process.
+_ALLERGIES = PreparedQuery(
+    lambda patient_id: Allergy.objects.filter(patient_id=patient_id).order_by("display"), patient_id=int
+)
+_ACTIVE_PROBLEMS = PreparedQuery(
+    lambda patient_id: Condition.objects.filter(patient_id=patient_id, status=ConditionStatus.ACTIVE).order_by(
+        "display"
+    ),
+    patient_id=int,
+)
+
+
+def allergies_recorded(patient: Patient) -> list[Allergy]:
+    """Every allergy on the patient's record, by name."""
+    return _ALLERGIES.all(patient_id=patient.pk)
+
+
+def active_problems(patient: Patient) -> list[Condition]:
+    """The patient's active problems, by name."""
+    return _ACTIVE_PROBLEMS.all(patient_id=patient.pk)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from carebridge.clinical.models import Allergy
+from carebridge.clinical.selectors import allergies_recorded
 from carebridge.core import clock
 from carebridge.core.prepared import PreparedQuery
 from carebridge.patients.models import Patient
@@ -141,7 +141,7 @@ def check(
 
 def _allergies(patient: Patient, medicine: Medicine) -> Iterable[SafetyWarning]:
     vocabulary = medicine_terms(medicine)
-    for allergy in Allergy.objects.filter(patient=patient):
+    for allergy in allergies_recorded(patient):
         if allergy.coded:
             why = allergy_meets(allergy.substance, medicine)
         elif _free_text_mentions(allergy.display, vocabulary):

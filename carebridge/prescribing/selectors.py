@@ -2,13 +2,14 @@
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from carebridge.access.rules import PatientAccess, visible_patients, works_repeat_queue
 from carebridge.audit.models import AuditObject
 from carebridge.audit.services import audit_search
 from carebridge.clinical.selectors import clinical_record_for
 from carebridge.core.actor import Actor
+from carebridge.core.prepared import PreparedQuery
 from carebridge.patients.models import Patient
 from carebridge.prescribing.models import Prescription, RepeatRequest, RepeatRequestStatus
 from carebridge.prescribing.safety import active_prescriptions
@@ -100,3 +101,24 @@ def repeat_queue_for(*, actor: Actor) -> list[RepeatRequest]:
         patient_ids=[request.patient_id for request in waiting],
     )
     return waiting
+
+
+# Every prescription the API issues, reissues or changes is shown from this: compiled once per process
+# (carebridge/core/prepared.py). Compiling it on each request was a third of issuing a prescription.
+_PRESCRIPTION_WHOLE = PreparedQuery(
+    lambda pk: Prescription.objects.select_related(
+        "patient", "prescriber", "condition", "consultation", "previous"
+    ).filter(pk=pk),
+    pk=int,
+)
+
+
+def prescription_shown_whole(prescription: Prescription) -> Prescription:
+    """The prescription a service has just written or changed (and so checked who asked), read again with
+    what showing it needs: its patient, prescriber, problem, consultation, the issue it follows, and its
+    overrides with who made them."""
+    found = _PRESCRIPTION_WHOLE.one_or_none(pk=prescription.pk)
+    if found is None:
+        raise Prescription.DoesNotExist("The prescription is no longer there.")
+    prefetch_related_objects([found], "overrides__overridden_by")
+    return found

@@ -15,7 +15,8 @@ from carebridge.access.rules import PatientAccess, Viewer, viewer_of, visible_pa
 from carebridge.access.selectors import patient_record_of
 from carebridge.audit.models import AuditObject
 from carebridge.audit.services import audit_denial, audit_search
-from carebridge.clinical.models import Allergy, Condition, ConditionStatus
+from carebridge.clinical.models import Allergy, Condition
+from carebridge.clinical.selectors import active_problems, allergies_recorded
 from carebridge.core.actor import Actor
 from carebridge.core.errors import NotFound
 from carebridge.core.fields import public_id_from
@@ -53,15 +54,6 @@ _REFERRAL = PreparedQuery(
 _DOCUMENTS = PreparedQuery(
     lambda referral_id: ReferralDocument.objects.filter(referral_id=referral_id).defer("content"), referral_id=int
 )
-_ALLERGIES = PreparedQuery(
-    lambda patient_id: Allergy.objects.filter(patient_id=patient_id).order_by("display"), patient_id=int
-)
-_ACTIVE_PROBLEMS = PreparedQuery(
-    lambda patient_id: Condition.objects.filter(patient_id=patient_id, status=ConditionStatus.ACTIVE).order_by(
-        "display"
-    ),
-    patient_id=int,
-)
 
 
 def _referral_with_public_id(public_id: uuid.UUID | str) -> Referral | None:
@@ -74,16 +66,6 @@ def _documents_without_content(referral: Referral) -> list[ReferralDocument]:
     for document in documents:
         document.referral = referral  # as `referral.documents` would: no query to get back to it
     return documents
-
-
-def referral_allergies(patient: Patient) -> list[Allergy]:
-    """The allergies a referral's letter and arrival pack list, by name. The caller has checked access."""
-    return _ALLERGIES.all(patient_id=patient.pk)
-
-
-def referral_problems(patient: Patient) -> list[Condition]:
-    """The active problems a referral's letter and arrival pack list, by name. The caller has checked access."""
-    return _ACTIVE_PROBLEMS.all(patient_id=patient.pk)
 
 
 def referral_disclosed(referral: Referral, access: PatientAccess | Viewer) -> Referral:
@@ -256,8 +238,8 @@ def referral_pack_for(*, actor: Actor, public_id: uuid.UUID | str) -> ReferralPa
         access=access,
         documents=_documents_without_content(referral),
         medicines=active_prescriptions(patient),
-        allergies=referral_allergies(patient),
-        problems=referral_problems(patient),
+        allergies=allergies_recorded(patient),
+        problems=active_problems(patient),
     )
 
 

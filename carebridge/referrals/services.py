@@ -24,6 +24,7 @@ from carebridge.audit.models import AuditAction, AuditObject
 from carebridge.audit.refusals import refusals_audited
 from carebridge.audit.services import audit_record
 from carebridge.clinical.models import Consultation
+from carebridge.clinical.selectors import active_problems, allergies_recorded
 from carebridge.core import clock, nhs_number
 from carebridge.core.actor import Actor
 from carebridge.core.errors import Conflict, Invalid, NotFound, NotPermitted
@@ -55,7 +56,6 @@ from carebridge.referrals.models import (
     status_for_task,
 )
 from carebridge.referrals.relationships import referral_relationships_refresh
-from carebridge.referrals.selectors import referral_allergies, referral_problems
 from carebridge.scheduling.models import AppointmentStatus, Slot
 from carebridge.scheduling.notifications import spoken_time
 from carebridge.scheduling.services import appointment_book
@@ -189,9 +189,9 @@ def _referral_letter(referral: Referral, attachment_names: Sequence[str]) -> byt
     ]
     allergies = [
         f"{allergy.display}" + (f" ({allergy.reaction})" if allergy.reaction else "")
-        for allergy in referral_allergies(patient)
+        for allergy in allergies_recorded(patient)
     ]
-    problems = [condition.display for condition in referral_problems(patient)]
+    problems = [condition.display for condition in active_problems(patient)]
     referrer = referral.referring_clinician
     return referral_letter_pdf(
         ReferralLetter(
