@@ -39,7 +39,7 @@ def clinical_record(access: PatientAccess, *, consultations: int = 20) -> Clinic
     patient = access.patient
     problems = list(Condition.objects.filter(patient=patient).order_by("-recorded_at"))
     return ClinicalRecord(
-        allergies=list(Allergy.objects.filter(patient=patient)),
+        allergies=allergies_recorded(patient),
         active_problems=[problem for problem in problems if problem.status == ConditionStatus.ACTIVE],
         resolved_problems=[problem for problem in problems if problem.status == ConditionStatus.RESOLVED],
         consultations=list(
@@ -54,7 +54,7 @@ def allergies_of(access: PatientAccess) -> list[Allergy] | None:
     """Shown prominently wherever a prescriber works."""
     if not access.sees_clinical:
         return None
-    return list(Allergy.objects.filter(patient=access.patient))
+    return allergies_recorded(access.patient)
 
 
 # --- Fetch and check: one record of the clinical record, for someone who may see it ---------------------

@@ -21,6 +21,7 @@ from carebridge.prescribing.models import (
     SafetyOverride,
 )
 from carebridge.prescribing.services import Order
+from carebridge.testing.days import date_boxes
 
 TONSILLITIS = "17741008"
 AMOXICILLIN = {
@@ -335,12 +336,7 @@ def test_supply_is_recorded_with_its_date(world, consulted, client_for):
     collected_on = clock.today() - dt.timedelta(days=1)
     response = client_for(world.gp).post(
         f"/prescribing/{prescription.public_id}/supply/",
-        {
-            "status": "collected",
-            "on_day": str(collected_on.day),
-            "on_month": str(collected_on.month),
-            "on_year": str(collected_on.year),
-        },
+        {"status": "collected"} | date_boxes("on", collected_on),
     )
     assert response.status_code == 302
     prescription.refresh_from_db()
