@@ -68,10 +68,18 @@ def test_every_menu_link_can_be_reached_on_a_phone_if_the_script_never_arrives(w
     links.first.hover()
     page.mouse.wheel(2000, 0)
     expect(last).to_be_visible()
+    # The browser may scroll smoothly: wait for the link to come fully on screen (or time out, failing).
+    page.wait_for_function(ON_SCREEN, arg=last.element_handle(), timeout=5000)
     assert _on_screen(last), last.bounding_box()
     assert page.evaluate("document.documentElement.scrollWidth") == 375  # the page itself does not scroll sideways
     assert len(console_errors) == 1 and "carebridge.js" in console_errors[0], console_errors
     console_errors.clear()
+
+
+ON_SCREEN = """(link) => {
+  const box = link.getBoundingClientRect();
+  return box.width > 0 && box.left >= 0 && box.right <= window.innerWidth;
+}"""
 
 
 def _on_screen(element) -> bool:
