@@ -134,11 +134,14 @@ def page(request, browser, live_server, console_errors, axe_watcher):
     # The live server is plain http://localhost:<port>, while the session and CSRF cookies are Secure
     # outside the demo: chromium accepts them because localhost and 127.0.0.1 count as secure origins.
     # A live server on another host name would sign no one in.
+    from carebridge.testing.browser import act_only_once_started
+
     context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/London")
     # A page that does not answer in 10 s is broken; Playwright's default 30 s only slows the report.
     context.set_default_timeout(10_000)
     axe_watcher.attach(context)
     tab = context.new_page()
+    act_only_once_started(tab)
 
     def on_console(message):
         if message.type == "error":

@@ -10,6 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from carebridge.testing.browser import act_while_starting
+
 pytestmark = pytest.mark.browser
 
 MADE_UP = "/axe-self-test/"
@@ -76,6 +78,7 @@ def test_a_page_left_before_it_has_loaded_is_checked_and_let_go(page, live_serve
     # page is left before it has loaded. It is checked as it stands, parsed and styled: under load a page
     # left mid-load sometimes never fired its load event while the navigation away was held, and a check
     # waiting for that event held the test until it timed out (a CI failure of stop 16).
+    act_while_starting(page)
     held = []
     body = f'<script src="{MADE_UP}late.js" defer></script>{NO_ALT}<a href="/accounts/sign-in/">Sign in</a>'
     _serve(page, live_server, {"loading": ("text/html", _html(body))})
