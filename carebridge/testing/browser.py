@@ -1,6 +1,6 @@
 """What the browser tests do the same way on every page they visit."""
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error, Page, expect
 
 from carebridge.testing.world import PASSWORD
 
@@ -17,9 +17,19 @@ def act_only_once_started(tab: Page) -> None:
     error summary came back reached the box as its first two digits, and a press landed where the button
     had been. Module scripts run before DOMContentLoaded, so that is what the handler waits for; a page
     whose script never arrives (or is not ours) passes as soon as it is parsed."""
+
+    def wait_until_started() -> None:
+        try:
+            tab.wait_for_load_state("domcontentloaded")
+        except Error:
+            # The test ended (it failed, or timed out) and closed the tab while this waited: its own
+            # result says why, and an error here would be reported against the next test instead.
+            if not tab.is_closed():
+                raise
+
     tab.add_locator_handler(
         tab.locator(STARTING_PAGE),
-        lambda: tab.wait_for_load_state("domcontentloaded"),
+        wait_until_started,
         # The body keeps no class on a page without our script; it is not an overlay to wait out.
         no_wait_after=True,
     )
