@@ -13,10 +13,10 @@ def act_only_once_started(tab: Page) -> None:
 
     NHS.UK's components change a page as they start: the error summary takes the focus and scrolls to
     itself, a character count adds its lines under its box. A test that types or presses in those few
-    milliseconds loses the input, as a person would: under load, a number typed just as a page with an
-    error summary came back reached the box as its first two digits, and a press landed where the button
-    had been. Module scripts run before DOMContentLoaded, so that is what the handler waits for; a page
-    whose script never arrives (or is not ours) passes as soon as it is parsed."""
+    milliseconds can lose the input, as a person would: under load, an NHS number typed just as the page
+    came back with its error summary reached the box as its first two digits. Module scripts run before
+    DOMContentLoaded, so that is what the handler waits for; a page whose script never arrives (or is not
+    ours) passes as soon as it is parsed."""
 
     def wait_until_started() -> None:
         try:
