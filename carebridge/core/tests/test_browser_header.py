@@ -11,7 +11,7 @@ several lines, so the page jumped when the script started (carebridge/core/front
 import pytest
 from playwright.sync_api import expect
 
-from carebridge.testing.browser import sign_in
+from carebridge.testing.browser import act_while_starting, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,9 @@ MODULE_HAS_RUN = """() => document.body.classList.contains('js-enabled')"""
 def test_the_page_does_not_move_when_its_script_starts(world, page, axe_watcher, width, username):
     page.set_viewport_size({"width": width, "height": 800})
     sign_in(page, username)
-    # The page with its module script held back: parsed and styled as the browser first shows it.
+    # The page with its module script held back: parsed and styled as the browser first shows it. Read
+    # with evaluate() only; an action or expect() would otherwise wait for the script it holds.
+    act_while_starting(page)
     held = []
     page.route("**/static/carebridge/carebridge.js", lambda route: held.append(route))
     page.goto("/", wait_until="commit")
