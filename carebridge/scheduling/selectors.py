@@ -199,24 +199,17 @@ def _free_slots_page(
     )[:limit]
 
 
-# Booking and moving read the slot they are given (the API by its public id, the service again by its
-# key inside its transaction): compiled once per process.
+# The API reads the slot a booking names by its public id (the service reads it again, locked, inside its
+# transaction): compiled once per process.
 _SLOT_BY_PUBLIC_ID = PreparedQuery(
     lambda public_id: Slot.objects.select_related("clinician", "facility").filter(public_id=public_id),
     public_id=uuid.UUID,
 )
-_SLOT_BY_KEY = PreparedQuery(
-    lambda pk: Slot.objects.select_related("clinician", "facility").filter(pk=pk),
-    pk=int,
-)
 
 
-def slot_with_clinic(*, public_id: uuid.UUID | None = None, pk: int | None = None) -> Slot | None:
-    """The slot (by public id or key) with its clinician and facility, or None."""
-    if public_id is not None:
-        return _SLOT_BY_PUBLIC_ID.one_or_none(public_id=public_id)
-    assert pk is not None
-    return _SLOT_BY_KEY.one_or_none(pk=pk)
+def slot_with_clinic(*, public_id: uuid.UUID) -> Slot | None:
+    """The slot with its clinician and facility, or None."""
+    return _SLOT_BY_PUBLIC_ID.one_or_none(public_id=public_id)
 
 
 def slot_is_free(slot: Slot) -> bool:

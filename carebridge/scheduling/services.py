@@ -36,7 +36,6 @@ from carebridge.scheduling.models import (
 )
 from carebridge.scheduling.relationships import appointment_relationships_begin, appointment_relationships_refresh
 from carebridge.scheduling.schedules import PlannedSlot, SessionPattern, planned_slots, sessions_overlap
-from carebridge.scheduling.selectors import slot_with_clinic
 
 
 def _require_manager_of(actor: Actor, facility_id: int) -> None:
@@ -387,7 +386,10 @@ def _regenerate(actor: Actor, clinician: Clinician, now: dt.datetime, last_day: 
         )
         if planned.starts_at > now
     }
-    existing = list(Slot.objects.filter(clinician=clinician, starts_at__gt=now))
+    # Locked, in one order, before asking which are held: a booking of one of them either has committed
+    # (and is seen as held below) or waits for this change and then finds its slot withdrawn or gone
+    # (`_current_slot`).
+    existing = list(Slot.objects.select_for_update().filter(clinician=clinician, starts_at__gt=now).order_by("pk"))
     held = set(
         Appointment.objects.filter(slot__in=[slot.pk for slot in existing], status__in=HOLDING_STATUSES).values_list(
             "slot_id", flat=True
@@ -462,12 +464,29 @@ def slots_extend_horizon(*, actor: Actor) -> int:
 # --- Appointments ---------------------------------------------------------------------------------------
 
 
+# Every booking and move takes it: compiled once per process (carebridge/core/prepared.py). FOR NO KEY
+# UPDATE, the lock an UPDATE of the row would take: it waits for a schedule change's FOR UPDATE and queues
+# two bookings of one slot, which the unique index would queue anyway.
+_LOCKED_SLOT = PreparedQuery(
+    lambda pk: (
+        Slot.objects.select_for_update(no_key=True, of=("self",)).select_related("clinician", "facility").filter(pk=pk)
+    ),
+    pk=int,
+)
+
+
 def _current_slot(slot: Slot) -> Slot:
-    # Re-read inside the transaction: the caller's copy may be stale (withdrawn since). No lock is
-    # needed: the one-appointment-per-slot index decides between racing bookings.
-    current = slot_with_clinic(pk=slot.pk)
+    """The slot as it is now, locked until the booking or move commits; SlotUnavailable if it is gone.
+
+    The caller's copy may be stale (withdrawn or deleted since). The lock is not what decides between
+    racing bookings (the one-appointment-per-slot index does): it is what a schedule change waits for.
+    `_regenerate` locks the clinician's slots before it looks for the ones held, so a booking and a
+    schedule change that takes its slot away are one after the other. Without it, a booking committing
+    while leave was added failed on the slot's foreign key (an error, not an answer), or the leave did.
+    """
+    current = _LOCKED_SLOT.one_or_none(pk=slot.pk)
     if current is None:
-        raise Slot.DoesNotExist("The slot no longer exists.")
+        raise SlotUnavailable("That time is no longer offered. Please choose another.")
     return current
 
 
@@ -604,10 +623,12 @@ def appointment_move(*, actor: Actor, appointment: Appointment, new_slot: Slot, 
     """Move to another slot at the same facility. One UPDATE takes the new slot and lets go of the old one,
     so the patient never holds both and never loses both: if the new slot is taken, nothing changes."""
     now = clock.now()
+    # The slot before the appointment: a schedule change locks slots, then the appointments it flags, and
+    # taking them in the same order means the two cannot deadlock.
+    new_slot = _current_slot(new_slot)
     appointment = (
         Appointment.objects.select_for_update(of=("self",)).select_related("patient", "facility").get(pk=appointment.pk)
     )
-    new_slot = _current_slot(new_slot)
     require(actor=actor, action=Action.MOVE, patient=appointment.patient, facility_id=appointment.facility_id)
     if new_slot.facility_id != appointment.facility_id:
         raise Invalid(
